@@ -1,0 +1,177 @@
+package guard_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/upstream"
+)
+
+// target is a fake upstream target counting the starts that reach it.
+type target struct {
+	state    guard.State
+	checkErr error
+	runErr   error
+	starts   atomic.Int32
+}
+
+func (tg *target) start(key string, force, dry bool) guard.Start {
+	return guard.Start{
+		Key: key, Force: force, DryRun: dry,
+		Precheck: func(context.Context) (guard.State, error) { return tg.state, tg.checkErr },
+		Run: func(context.Context) error {
+			tg.starts.Add(1)
+			return tg.runErr
+		},
+	}
+}
+
+func TestPolicyDecisions(t *testing.T) {
+	notFound := &upstream.Error{Service: "graph", Kind: upstream.KindNotFound}
+	tests := []struct {
+		name        string
+		target      *target
+		force, dry  bool
+		wantStarts  int32
+		wantReason  guard.Reason // refusal, as error (real) or in the outcome (dry run)
+		wantErr     error
+		wantStarted bool
+	}{
+		{name: "idle target starts", target: &target{state: guard.State{Status: "Paused"}}, wantStarts: 1, wantStarted: true},
+		{name: "busy target refused", target: &target{state: guard.State{Status: "Active", Busy: true}}, wantReason: guard.Busy},
+		{name: "busy target forced", target: &target{state: guard.State{Status: "Active", Busy: true}}, force: true, wantStarts: 1, wantStarted: true},
+		{name: "ineligible refused even forced", target: &target{state: guard.State{Status: "NotConfigured", Ineligible: "not configured"}}, force: true, wantReason: guard.Ineligible},
+		{name: "dry run starts nothing", target: &target{state: guard.State{Status: "Paused"}}, dry: true},
+		{name: "dry run reports busy", target: &target{state: guard.State{Status: "Running", Busy: true}}, dry: true, wantReason: guard.Busy},
+		{name: "precheck error passes through", target: &target{checkErr: notFound}, wantErr: notFound},
+		{name: "run error passes through", target: &target{state: guard.State{Status: "Paused"}, runErr: notFound}, wantStarts: 1, wantErr: notFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := guard.New(store.NewMemory(nil), time.Minute)
+			out, err := p.Start(context.Background(), tt.target.start("k", tt.force, tt.dry))
+			var refusal *guard.Refusal
+			switch {
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v; want %v", err, tt.wantErr)
+				}
+			case tt.wantReason != 0 && !tt.dry:
+				if !errors.As(err, &refusal) || refusal.Reason != tt.wantReason {
+					t.Fatalf("err = %v; want refusal %v", err, tt.wantReason)
+				}
+			case tt.wantReason != 0 && tt.dry:
+				if err != nil || out.Refusal == nil || out.Refusal.Reason != tt.wantReason {
+					t.Fatalf("dry run = %+v, %v; want refusal %v in outcome", out, err, tt.wantReason)
+				}
+			default:
+				if err != nil || out.Refusal != nil {
+					t.Fatalf("Start = %+v, %v; want success", out, err)
+				}
+			}
+			if got := tt.target.starts.Load(); got != tt.wantStarts {
+				t.Errorf("upstream starts = %d; want %d", got, tt.wantStarts)
+			}
+			if out.Started != tt.wantStarted {
+				t.Errorf("Started = %v; want %v", out.Started, tt.wantStarted)
+			}
+		})
+	}
+}
+
+func TestPolicyCooldown(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	p := guard.New(store.NewMemory(clock), time.Minute)
+	tg := &target{state: guard.State{Status: "Paused"}}
+
+	if _, err := p.Start(ctx, tg.start("job:a", false, false)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(20 * time.Second)
+	mu.Unlock()
+
+	// Forcing never skips the cooldown; a dry run reports it without claiming.
+	for _, dry := range []bool{false, true} {
+		out, err := p.Start(ctx, tg.start("job:a", true, dry))
+		refusal := out.Refusal
+		if !dry {
+			errors.As(err, &refusal)
+		}
+		if refusal == nil || refusal.Reason != guard.Cooldown || refusal.RetryAfter != 40*time.Second {
+			t.Fatalf("dry=%v: got %+v, %v; want cooldown with 40s left", dry, out, err)
+		}
+	}
+	// Another target is not affected.
+	if _, err := p.Start(ctx, tg.start("job:b", false, false)); err != nil {
+		t.Fatalf("other target: %v", err)
+	}
+	if got := tg.starts.Load(); got != 2 {
+		t.Fatalf("upstream starts = %d; want 2", got)
+	}
+}
+
+func TestPolicyReleasesClaimWhenBackendRefused(t *testing.T) {
+	ctx := context.Background()
+	p := guard.New(store.NewMemory(nil), time.Minute)
+	throttled := &target{state: guard.State{Status: "Paused"}, runErr: &upstream.Error{Kind: upstream.KindThrottled}}
+	if _, err := p.Start(ctx, throttled.start("k", false, false)); !upstream.IsKind(err, upstream.KindThrottled) {
+		t.Fatalf("err = %v; want throttled", err)
+	}
+	// The backend did nothing, so the next try goes through at once.
+	ok := &target{state: guard.State{Status: "Paused"}}
+	if _, err := p.Start(ctx, ok.start("k", false, false)); err != nil {
+		t.Fatalf("retry after a refused start: %v", err)
+	}
+	// A timeout leaves the outcome unknown: the claim stays.
+	timedOut := &target{state: guard.State{Status: "Paused"}, runErr: &upstream.Error{Kind: upstream.KindTimeout}}
+	p2 := guard.New(store.NewMemory(nil), time.Minute)
+	p2.Start(ctx, timedOut.start("k", false, false))
+	var refusal *guard.Refusal
+	if _, err := p2.Start(ctx, ok.start("k", false, false)); !errors.As(err, &refusal) || refusal.Reason != guard.Cooldown {
+		t.Fatalf("after a timed-out start: %v; want cooldown", err)
+	}
+}
+
+func TestPolicyConcurrentStartsReachUpstreamOnce(t *testing.T) {
+	p := guard.New(store.NewMemory(nil), time.Minute)
+	tg := &target{state: guard.State{Status: "Paused"}}
+	var wg sync.WaitGroup
+	var refused atomic.Int32
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r *guard.Refusal
+			if _, err := p.Start(context.Background(), tg.start("job:x", false, false)); errors.As(err, &r) {
+				refused.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if tg.starts.Load() != 1 || refused.Load() != 199 {
+		t.Fatalf("starts = %d, refused = %d; want 1 and 199", tg.starts.Load(), refused.Load())
+	}
+}
+
+func TestPolicyWithoutCooldown(t *testing.T) {
+	p := guard.New(store.NewMemory(nil), 0)
+	tg := &target{state: guard.State{Status: "Paused"}}
+	for range 3 {
+		if _, err := p.Start(context.Background(), tg.start("k", false, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tg.starts.Load() != 3 {
+		t.Fatalf("starts = %d; want 3 with cooldown disabled", tg.starts.Load())
+	}
+}
