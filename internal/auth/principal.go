@@ -1,0 +1,93 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Principal is the verified caller.
+type Principal struct {
+	// Subject is sub.
+	Subject string
+	// ObjectID is oid (Entra's object id of the user or service principal).
+	ObjectID string
+	// ClientID is azp, or appid when there is no azp.
+	ClientID string
+	// Issuer is iss.
+	Issuer string
+	// Scopes is the union, without duplicates, of scp (Entra delegated
+	// tokens), scope (RFC 9068) and roles (Entra app-only tokens).
+	Scopes []string
+}
+
+// HasScope reports whether the principal holds scope (exact match).
+func (p *Principal) HasScope(scope string) bool {
+	return p != nil && slices.Contains(p.Scopes, scope)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal stored by WithPrincipal (as
+// Authenticate does).
+func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	return p, ok && p != nil
+}
+
+// claims is what syncgate reads from an access token.
+type claims struct {
+	jwt.RegisteredClaims
+	Scp   stringList `json:"scp"`
+	Scope stringList `json:"scope"`
+	Roles stringList `json:"roles"`
+	AZP   string     `json:"azp"`
+	AppID string     `json:"appid"`
+	OID   string     `json:"oid"`
+}
+
+func (c *claims) principal() *Principal {
+	p := &Principal{Subject: c.Subject, ObjectID: c.OID, ClientID: c.AZP, Issuer: c.Issuer}
+	if p.ClientID == "" {
+		p.ClientID = c.AppID
+	}
+	for _, list := range []stringList{c.Scp, c.Scope, c.Roles} {
+		for _, s := range list {
+			if !slices.Contains(p.Scopes, s) {
+				p.Scopes = append(p.Scopes, s)
+			}
+		}
+	}
+	return p
+}
+
+// stringList is a claim given either as one space-separated string or as an
+// array of strings.
+type stringList []string
+
+// UnmarshalJSON accepts a string, an array of strings, or null.
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = strings.Fields(s)
+		return nil
+	}
+	var a []string
+	if err := json.Unmarshal(b, &a); err != nil {
+		return errors.New("scope claim is neither a string nor an array of strings")
+	}
+	*l = nil
+	for _, s := range a {
+		*l = append(*l, strings.Fields(s)...)
+	}
+	return nil
+}
