@@ -1,0 +1,204 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// maxBodyBytes is the largest request body accepted.
+const maxBodyBytes = 64 << 10
+
+// jsonEncode writes v as JSON without HTML escaping.
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// encode writes v as a JSON response with the given status.
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = jsonEncode(w, v)
+}
+
+// body reads a JSON body into v and validates it. An empty body leaves v as
+// it is (its defaults) when optional is set. Every failure is a *Problem:
+// 413 over the size limit, 415 for a body that is not JSON, 400 for
+// malformed JSON, duplicate or unknown fields, wrong types and failed rules.
+func (b binder) body(r *http.Request, v any, optional bool) error {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return newProblem(http.StatusRequestEntityTooLarge, TypeBodyTooLarge, "Request body too large",
+				fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes))
+		}
+		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the body could not be read")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if optional {
+			return b.validate(v)
+		}
+		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "a JSON body is required")
+	}
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return newProblem(http.StatusUnsupportedMediaType, TypeUnsupportedMedia, "Unsupported media type",
+			"send the body as application/json")
+	}
+	if err := checkJSON(data); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return bodyProblem(err)
+	}
+	return b.validate(v)
+}
+
+// isJSON reports whether a Content-Type is application/json or +json.
+func isJSON(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// checkJSON rejects what encoding/json would silently accept: a body that is
+// not one JSON object, trailing data, and duplicate member names (which
+// another parser could read differently).
+func checkJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return bodyProblem(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the body must be a JSON object")
+	}
+	if err := scanObject(dec, ""); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// scanObject walks an object whose '{' has been read, failing on duplicate
+// member names at any depth.
+func scanObject(dec *json.Decoder, path string) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return bodyProblem(err)
+		}
+		name, _ := tok.(string)
+		field := joinField(path, name)
+		// encoding/json matches member names case-insensitively, so "full"
+		// and "Full" are the same field: a duplicate.
+		if key := strings.ToLower(name); seen[key] {
+			return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
+				"duplicate field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "duplicate", Message: "appears more than once"})
+		}
+		seen[strings.ToLower(name)] = true
+		if err := scanValue(dec, field); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	if err != nil {
+		return bodyProblem(err)
+	}
+	return nil
+}
+
+func scanValue(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return bodyProblem(err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		return scanObject(dec, path)
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := scanValue(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return bodyProblem(err)
+		}
+	}
+	return nil
+}
+
+func joinField(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// bodyProblem turns a JSON decoding error into a 400 problem.
+func bodyProblem(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body",
+			fmt.Sprintf("invalid JSON at byte %d: %s", syntax.Offset, syntax.Error()))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
+			field+": must be "+jsonKind(typ.Type)).withErrors(FieldError{Field: field, Rule: "type", Message: "must be " + jsonKind(typ.Type)})
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the JSON body ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
+			"unknown field "+strconv.Quote(name)).withErrors(FieldError{Field: name, Rule: "unknown", Message: "is not a known field"})
+	}
+	return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the body is not valid JSON")
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Float64:
+		return "a number"
+	}
+	return "of another type"
+}
+
+func (p *Problem) withErrors(errs ...FieldError) *Problem {
+	p.Errors = append(p.Errors, errs...)
+	return p
+}

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
+
+	"github.com/syncgate/syncgate/internal/upstream"
+)
+
+// requestIDFrom returns the request id the requestID middleware assigned.
+// It lives in the context where the adapters find it to send upstream.
+func requestIDFrom(ctx context.Context) string { return upstream.RequestID(ctx) }
+
+// validRequestID reports whether a caller's X-Request-ID can be kept: 1 to
+// 128 printable ASCII characters.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := range len(id) {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// requestID keeps the caller's X-Request-ID when it is acceptable, makes one
+// otherwise, and echoes it on the response.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) || len(r.Header.Values("X-Request-ID")) > 1 {
+			id = uuid.NewString()
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(upstream.WithRequestID(r.Context(), id)))
+	})
+}
+
+// recoverer turns a panic into a logged 500 problem.
+func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				rec := recover()
+				if rec == nil {
+					return
+				}
+				if rec == http.ErrAbortHandler {
+					panic(rec)
+				}
+				logger.ErrorContext(r.Context(), "panic serving request",
+					"requestId", requestIDFrom(r.Context()), "panic", rec, "stack", string(debug.Stack()))
+				writeProblem(w, r, logger, newProblem(http.StatusInternalServerError, TypeInternal, "Internal error",
+					"the gateway failed; the request id identifies the details in its log"))
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// accessLog logs one line per request.
+func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelWarn
+			}
+			logger.LogAttrs(r.Context(), level, "request",
+				slog.String("requestId", requestIDFrom(r.Context())),
+				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
+				slog.Int("status", status), slog.Int("bytes", ww.BytesWritten()),
+				slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+		})
+	}
+}
+
+// limitBody caps every request body at maxBodyBytes; a declared length over
+// it is refused before the body is read.
+func limitBody(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > maxBodyBytes {
+				writeProblem(w, r, logger, newProblem(http.StatusRequestEntityTooLarge, TypeBodyTooLarge,
+					"Request body too large", "the body must not exceed 65536 bytes"))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// securityHeaders sets headers every API answer should carry.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}

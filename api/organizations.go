@@ -1,0 +1,445 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/veeam"
+)
+
+// syncParts are the organization parts a sync can be limited to.
+const syncParts = "Users Groups GroupMembers Sites Mailboxes"
+
+// orgPath is the organization id in a route's path.
+type orgPath struct {
+	OrganizationID string `path:"organizationId" validate:"guid"`
+}
+
+// startQuery is the query of every start.
+type startQuery struct {
+	DryRun bool `query:"dryRun"`
+	Force  bool `query:"force"`
+}
+
+// pageQuery pages through a collection.
+type pageQuery struct {
+	Limit  int `query:"limit" validate:"min=1,max=1000"`
+	Offset int `query:"offset" validate:"min=0"`
+}
+
+// SyncRequest is the optional body of POST /organizations/{organizationId}/sync.
+type SyncRequest struct {
+	// Full runs a full synchronization instead of an incremental one (PowerShell -Full).
+	Full bool `json:"full" example:"false"`
+	// Parts limits the synchronization to these parts; omitted means all parts.
+	Parts []string `json:"parts,omitempty" validate:"omitempty,max=5,unique,dive,oneof=Users Groups GroupMembers Sites Mailboxes" example:"Users,Groups"`
+}
+
+// BulkSyncRequest is the body of POST /organizations/sync.
+type BulkSyncRequest struct {
+	SyncRequest
+	// OrganizationIDs lists the organizations to synchronize; omitted or empty means every organization.
+	OrganizationIDs []string `json:"organizationIds,omitempty" validate:"omitempty,max=1000,unique,dive,guid"`
+}
+
+// Organization is a Veeam organization as syncgate shows it.
+type Organization struct {
+	ID          string `json:"id" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	Name        string `json:"name" example:"contoso.onmicrosoft.com"`
+	OfficeName  string `json:"officeName,omitempty" example:"Contoso"`
+	Description string `json:"description,omitempty"`
+	Type        string `json:"type" example:"Office365"`
+	Region      string `json:"region,omitempty" example:"Worldwide"`
+	IsBackedUp  bool   `json:"isBackedUp"`
+	// AppOnlyAuth is true when the organization uses modern app-only authentication.
+	AppOnlyAuth bool `json:"appOnlyAuth"`
+	// SyncEligible is true when Veeam can synchronize the organization's cache.
+	SyncEligible bool `json:"syncEligible"`
+}
+
+// OrganizationList is a page of organizations.
+type OrganizationList struct {
+	Items  []Organization `json:"items"`
+	Offset int            `json:"offset" example:"0"`
+	Limit  int            `json:"limit" example:"100"`
+	// Total is null: Veeam does not count organizations.
+	Total *int `json:"total"`
+}
+
+// SyncStatus is an organization's cache synchronization state.
+type SyncStatus struct {
+	OrganizationID string `json:"organizationId" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	// Status is Queued or Running while a sync is under way, else the last result (Success, Error), or None.
+	Status  string       `json:"status" example:"Running"`
+	Current *CurrentSync `json:"current"`
+	Last    *LastSync    `json:"last"`
+}
+
+// CurrentSync is a synchronization under way.
+type CurrentSync struct {
+	Type          string     `json:"type" example:"Incremental"`
+	Status        string     `json:"status" example:"Running"`
+	ScheduledTime *time.Time `json:"scheduledTime"`
+	StartTime     *time.Time `json:"startTime"`
+}
+
+// LastSync is the last finished synchronization.
+type LastSync struct {
+	Type      string     `json:"type" example:"Full"`
+	Result    string     `json:"result" example:"Success"`
+	StartTime *time.Time `json:"startTime"`
+	EndTime   *time.Time `json:"endTime"`
+	Error     string     `json:"error,omitempty"`
+}
+
+// SyncStarted answers a started organization sync.
+type SyncStarted struct {
+	OrganizationID string `json:"organizationId" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	Type           string `json:"type" example:"Incremental"`
+	// Parts are the parts asked for; empty means all parts.
+	Parts          []string `json:"parts"`
+	PreviousStatus string   `json:"previousStatus" example:"Success"`
+	// UpstreamRequestID is absent for Veeam, which sends no request id.
+	UpstreamRequestID string `json:"upstreamRequestId,omitempty"`
+	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
+}
+
+// DryRun answers a start with dryRun=true: what a real start would do.
+type DryRun struct {
+	DryRun     bool `json:"dryRun" example:"true"`
+	WouldStart bool `json:"wouldStart" example:"false"`
+	// Reason is the problem type a real start would have met, or null.
+	Reason *string `json:"reason" example:"urn:syncgate:problem:already-running"`
+	// Detail says why, when a start would be refused.
+	Detail         string `json:"detail,omitempty"`
+	PreviousStatus string `json:"previousStatus" example:"Running"`
+}
+
+// BulkSyncResult is the answer of POST /organizations/sync.
+type BulkSyncResult struct {
+	Results []OrganizationResult `json:"results"`
+}
+
+// OrganizationResult is one organization's outcome in a bulk sync.
+type OrganizationResult struct {
+	OrganizationID string `json:"organizationId" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	// Status is what POST /organizations/{organizationId}/sync would have answered.
+	Status  int  `json:"status" example:"202"`
+	Started bool `json:"started"`
+	// WouldStart is set on a dry run.
+	WouldStart *bool    `json:"wouldStart,omitempty"`
+	Problem    *Problem `json:"problem"`
+}
+
+func toOrganization(o veeam.Organization) Organization {
+	return Organization{
+		ID: o.ID, Name: o.Name, OfficeName: o.OfficeName, Description: o.Description, Type: o.Type,
+		Region: o.Region, IsBackedUp: o.IsBackedUp, AppOnlyAuth: o.AppOnlyAuth(), SyncEligible: o.AppOnlyAuth(),
+	}
+}
+
+func toSyncStatus(s veeam.SyncState) SyncStatus {
+	out := SyncStatus{OrganizationID: s.OrganizationID, Status: s.Status()}
+	if c := s.CurrentSyncState; c != nil {
+		out.Current = &CurrentSync{Type: c.Type, Status: c.Status, ScheduledTime: c.ScheduledTime, StartTime: c.StartTime}
+	}
+	if l := s.LastSyncState; l != nil {
+		out.Last = &LastSync{Type: l.Type, Result: l.Result, StartTime: l.StartTime, EndTime: l.EndTime, Error: l.Error}
+	}
+	return out
+}
+
+// organizations returns the Veeam adapter, or writes 503 when it is not configured.
+func (s *server) organizations(w http.ResponseWriter, r *http.Request) (OrganizationSyncer, bool) {
+	if s.Organizations == nil {
+		s.problem(w, r, notConfigured("Veeam Backup for Microsoft 365", s.OrganizationsMissing))
+		return nil, false
+	}
+	return s.Organizations, true
+}
+
+// pathOrg reads and validates the organization id of the path. GUIDs are
+// case-insensitive; syncgate uses the lower-case form.
+func (s *server) pathOrg(r *http.Request) (string, error) {
+	p := orgPath{OrganizationID: chi.URLParam(r, "organizationId")}
+	if err := s.bind.validate(&p); err != nil {
+		return "", err
+	}
+	return strings.ToLower(p.OrganizationID), nil
+}
+
+// handleListOrganizations answers GET /organizations.
+func (s *server) handleListOrganizations() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := pageQuery{Limit: 100}
+		if err := s.bind.query(r, &q); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		orgs, ok := s.organizations(w, r)
+		if !ok {
+			return
+		}
+		page, err := orgs.Organizations(r.Context(), q.Offset, q.Limit)
+		if err != nil {
+			s.problem(w, r, problemFor(err, "the organization list"))
+			return
+		}
+		out := OrganizationList{Items: make([]Organization, 0, len(page.Results)), Offset: q.Offset, Limit: q.Limit}
+		for _, o := range page.Results {
+			out.Items = append(out.Items, toOrganization(o))
+		}
+		encode(w, http.StatusOK, out)
+	}
+}
+
+// handleGetOrganization answers GET /organizations/{organizationId}.
+func (s *server) handleGetOrganization() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.pathOrg(r)
+		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		orgs, ok := s.organizations(w, r)
+		if !ok {
+			return
+		}
+		org, err := orgs.Organization(r.Context(), id)
+		if err != nil {
+			s.problem(w, r, problemFor(err, "organization "+id))
+			return
+		}
+		encode(w, http.StatusOK, toOrganization(org))
+	}
+}
+
+// handleGetSync answers GET /organizations/{organizationId}/sync.
+func (s *server) handleGetSync() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.pathOrg(r)
+		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		orgs, ok := s.organizations(w, r)
+		if !ok {
+			return
+		}
+		st, err := orgs.SyncState(r.Context(), id)
+		if err != nil {
+			s.problem(w, r, problemFor(err, "organization "+id))
+			return
+		}
+		encode(w, http.StatusOK, toSyncStatus(st))
+	}
+}
+
+// handleStartSync answers POST /organizations/{organizationId}/sync.
+func (s *server) handleStartSync() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var q startQuery
+		var body SyncRequest
+		id, err := s.pathOrg(r)
+		if err = collect(err, s.bind.query(r, &q), s.bind.body(r, &body, true)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		orgs, ok := s.organizations(w, r)
+		if !ok {
+			return
+		}
+		out, err := s.startOrganization(r.Context(), orgs, id, body, q)
+		switch {
+		case err != nil:
+			s.problem(w, r, problemFor(err, "organization "+id))
+		case q.DryRun:
+			encode(w, http.StatusOK, dryRunAnswer(out, "organization "+id))
+		default:
+			w.Header().Set("Location", "/organizations/"+id+"/sync")
+			encode(w, http.StatusAccepted, SyncStarted{
+				OrganizationID: id, Type: syncType(body.Full), Parts: nonNil(body.Parts),
+				PreviousStatus: out.PreviousStatus, RequestID: requestIDFrom(r.Context()),
+			})
+		}
+	}
+}
+
+// handleBulkSync answers POST /organizations/sync: a start per organization,
+// a few at a time, each with the outcome the single call would have had.
+func (s *server) handleBulkSync() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var q startQuery
+		var body BulkSyncRequest
+		err := collect(s.bind.query(r, &q), s.bind.body(r, &body, true))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		orgs, ok := s.organizations(w, r)
+		if !ok {
+			return
+		}
+		ids := body.OrganizationIDs
+		if len(ids) == 0 {
+			if ids, err = allOrganizationIDs(r.Context(), orgs); err != nil {
+				s.problem(w, r, problemFor(err, "the organization list"))
+				return
+			}
+		}
+		results := make([]OrganizationResult, len(ids))
+		sem := make(chan struct{}, s.BulkConcurrency)
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			id = strings.ToLower(id)
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				results[i] = s.bulkOne(r, orgs, id, body.SyncRequest, q)
+			}()
+		}
+		wg.Wait()
+		encode(w, http.StatusOK, BulkSyncResult{Results: results})
+	}
+}
+
+func (s *server) bulkOne(r *http.Request, orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) OrganizationResult {
+	res := OrganizationResult{OrganizationID: id}
+	out, err := s.startOrganization(r.Context(), orgs, id, body, q)
+	switch {
+	case err != nil:
+		p := problemFor(err, "organization "+id)
+		p.Instance = "/organizations/" + id + "/sync"
+		p.RequestID = requestIDFrom(r.Context())
+		if p.Status >= 500 {
+			s.Logger.ErrorContext(r.Context(), "bulk sync: organization failed", "requestId", p.RequestID,
+				"organizationId", id, "status", p.Status, "error", p.cause)
+		}
+		res.Status, res.Problem = p.Status, p
+	case q.DryRun:
+		would := out.Refusal == nil
+		res.Status, res.WouldStart = http.StatusOK, &would
+		if out.Refusal != nil {
+			p := problemFor(out.Refusal, "organization "+id)
+			p.Instance = "/organizations/" + id + "/sync"
+			res.Problem = p
+		}
+	default:
+		res.Status, res.Started = http.StatusAccepted, true
+	}
+	return res
+}
+
+// allOrganizationIDs pages through every organization Veeam knows.
+func allOrganizationIDs(ctx context.Context, orgs OrganizationSyncer) ([]string, error) {
+	const pageSize = 500
+	var ids []string
+	for offset := 0; ; offset += pageSize {
+		page, err := orgs.Organizations(ctx, offset, pageSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Results {
+			ids = append(ids, o.ID)
+		}
+		if len(page.Results) < pageSize {
+			return ids, nil
+		}
+	}
+}
+
+// startOrganization runs the start guard for one organization: it must use
+// app-only authentication and have no sync queued or running (unless forced),
+// and the cooldown must allow it.
+func (s *server) startOrganization(ctx context.Context, orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) (guard.Outcome, error) {
+	start := time.Now()
+	out, err := s.Guard.Start(ctx, guard.Start{
+		Key:    "veeam/organization/" + id,
+		Force:  q.Force,
+		DryRun: q.DryRun,
+		Precheck: func(ctx context.Context) (guard.State, error) {
+			org, err := orgs.Organization(ctx, id)
+			if err != nil {
+				return guard.State{}, err
+			}
+			st, err := orgs.SyncState(ctx, id)
+			if err != nil {
+				return guard.State{}, err
+			}
+			state := guard.State{Status: st.Status(), Busy: st.Busy()}
+			if !org.AppOnlyAuth() {
+				state.Ineligible = "it does not use modern app-only authentication, and Veeam synchronizes the organization cache only for organizations that do"
+			}
+			return state, nil
+		},
+		Run: func(ctx context.Context) error {
+			return orgs.StartSync(ctx, id, veeam.SyncRequest{Full: body.Full, Parts: body.Parts})
+		},
+	})
+	s.audit(ctx, "veeam.organization.sync", id, q, out, err, start)
+	return out, err
+}
+
+// audit writes the one audit record of a start attempt or dry run.
+func (s *server) audit(ctx context.Context, action, target string, q startQuery, out guard.Outcome, err error, start time.Time) {
+	attrs := []slog.Attr{
+		slog.String("requestId", requestIDFrom(ctx)), slog.String("action", action), slog.String("target", target),
+		slog.Bool("dryRun", q.DryRun), slog.Bool("force", q.Force), slog.Bool("started", out.Started),
+		slog.String("previousStatus", out.PreviousStatus), slog.Duration("duration", time.Since(start)),
+	}
+	if p, ok := auth.PrincipalFrom(ctx); ok {
+		attrs = append(attrs, slog.String("sub", p.Subject), slog.String("oid", p.ObjectID),
+			slog.String("clientId", p.ClientID), slog.Any("scopes", p.Scopes))
+	}
+	decision := "started"
+	switch {
+	case err != nil:
+		p := problemFor(err, target)
+		decision = strings.TrimPrefix(p.Type, problemTypePrefix)
+		if p.Upstream != nil {
+			attrs = append(attrs, slog.Int("upstreamStatus", p.Upstream.Status), slog.String("upstreamRequestId", p.Upstream.RequestID))
+		}
+	case out.Refusal != nil:
+		decision = "would-refuse:" + out.Refusal.Reason.String()
+	case q.DryRun:
+		decision = "would-start"
+	}
+	attrs = append(attrs, slog.String("decision", decision))
+	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+}
+
+// dryRunAnswer is the 200 body of a dry run.
+func dryRunAnswer(out guard.Outcome, target string) DryRun {
+	d := DryRun{DryRun: true, WouldStart: out.Refusal == nil, PreviousStatus: out.PreviousStatus}
+	if out.Refusal != nil {
+		p := problemFor(out.Refusal, target)
+		d.Reason, d.Detail = &p.Type, p.Detail
+		if d.PreviousStatus == "" {
+			d.PreviousStatus = out.Refusal.Status
+		}
+	}
+	return d
+}
+
+func syncType(full bool) string {
+	if full {
+		return "Full"
+	}
+	return "Incremental"
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

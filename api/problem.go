@@ -1,0 +1,228 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/upstream"
+)
+
+// problemTypePrefix starts every problem type; the slug after it is stable
+// and documented in README.md.
+const problemTypePrefix = "urn:syncgate:problem:"
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type      string       `json:"type" example:"urn:syncgate:problem:validation"`
+	Title     string       `json:"title" example:"Request validation failed"`
+	Status    int          `json:"status" example:"400"`
+	Detail    string       `json:"detail,omitempty" example:"organizationId: must be a GUID"`
+	Instance  string       `json:"instance,omitempty" example:"/organizations/not-a-guid/sync"`
+	RequestID string       `json:"requestId,omitempty" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
+	Errors    []FieldError `json:"errors,omitempty"`
+	// Upstream describes the backend's answer when one came back.
+	Upstream *UpstreamInfo `json:"upstream,omitempty"`
+	// CurrentStatus is the target's status when a start was refused for it.
+	CurrentStatus string `json:"currentStatus,omitempty" example:"Running"`
+	// RetryAfter repeats the Retry-After header, in seconds, on 429 and 503.
+	RetryAfter int `json:"retryAfter,omitempty" example:"42"`
+
+	retryAfter time.Duration // sent as the Retry-After header
+	cause      error         // logged for 5xx, never sent
+}
+
+// FieldError is one invalid input: a path id, query parameter or body field.
+type FieldError struct {
+	Field   string `json:"field" example:"parts[1]"`
+	Rule    string `json:"rule" example:"oneof"`
+	Message string `json:"message" example:"must be one of Users Groups GroupMembers Sites Mailboxes"`
+}
+
+// UpstreamInfo says what a backend answered.
+type UpstreamInfo struct {
+	Service   string `json:"service" example:"veeam"`
+	Status    int    `json:"status,omitempty" example:"503"`
+	Code      string `json:"code,omitempty" example:"ProxyOffline"`
+	RequestID string `json:"requestId,omitempty" example:"7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"`
+}
+
+// The problem types. Each is "urn:syncgate:problem:" + slug.
+const (
+	TypeValidation          = problemTypePrefix + "validation"
+	TypeMalformedBody       = problemTypePrefix + "malformed-body"
+	TypeUnauthorized        = problemTypePrefix + "unauthorized"
+	TypeInvalidToken        = problemTypePrefix + "invalid-token"
+	TypeInsufficientScope   = problemTypePrefix + "insufficient-scope"
+	TypeNotFound            = problemTypePrefix + "not-found"
+	TypeRouteNotFound       = problemTypePrefix + "route-not-found"
+	TypeMethodNotAllowed    = problemTypePrefix + "method-not-allowed"
+	TypeAlreadyRunning      = problemTypePrefix + "already-running"
+	TypeConflict            = problemTypePrefix + "conflict"
+	TypeBodyTooLarge        = problemTypePrefix + "body-too-large"
+	TypeUnsupportedMedia    = problemTypePrefix + "unsupported-media-type"
+	TypeNotEligible         = problemTypePrefix + "not-eligible"
+	TypeCooldown            = problemTypePrefix + "cooldown"
+	TypeUpstreamError       = problemTypePrefix + "upstream-error"
+	TypeUpstreamBadResponse = problemTypePrefix + "upstream-bad-response"
+	TypeUpstreamCredentials = problemTypePrefix + "upstream-credentials"
+	TypeUpstreamThrottled   = problemTypePrefix + "upstream-throttled"
+	TypeUpstreamUnavailable = problemTypePrefix + "upstream-unavailable"
+	TypeUpstreamTimeout     = problemTypePrefix + "upstream-timeout"
+	TypeNotConfigured       = problemTypePrefix + "backend-not-configured"
+	TypeInternal            = problemTypePrefix + "internal"
+)
+
+// upstreamKinds is the one table mapping upstream error kinds to what a
+// caller sees.
+var upstreamKinds = map[upstream.Kind]struct {
+	status int
+	typ    string
+	title  string
+}{
+	upstream.KindNotFound:    {http.StatusNotFound, TypeNotFound, "Not found"},
+	upstream.KindConflict:    {http.StatusConflict, TypeConflict, "The backend reports a conflicting operation in progress"},
+	upstream.KindInvalid:     {http.StatusBadGateway, TypeUpstreamError, "The backend rejected the request"},
+	upstream.KindAuth:        {http.StatusBadGateway, TypeUpstreamCredentials, "The backend refused the gateway's credentials"},
+	upstream.KindThrottled:   {http.StatusServiceUnavailable, TypeUpstreamThrottled, "The backend is throttling requests"},
+	upstream.KindUnavailable: {http.StatusServiceUnavailable, TypeUpstreamUnavailable, "The backend cannot be reached"},
+	upstream.KindTimeout:     {http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time"},
+	upstream.KindBadResponse: {http.StatusBadGateway, TypeUpstreamBadResponse, "The backend's answer could not be read"},
+	upstream.KindInternal:    {http.StatusBadGateway, TypeUpstreamError, "The backend answered with an error"},
+}
+
+var refusals = map[guard.Reason]struct {
+	status int
+	typ    string
+	title  string
+}{
+	guard.Busy:       {http.StatusConflict, TypeAlreadyRunning, "Already running"},
+	guard.Ineligible: {http.StatusUnprocessableEntity, TypeNotEligible, "Not eligible for this start"},
+	guard.Cooldown:   {http.StatusTooManyRequests, TypeCooldown, "Started too recently"},
+}
+
+// newProblem builds a problem of a given type.
+func newProblem(status int, typ, title, detail string) *Problem {
+	return &Problem{Type: typ, Title: title, Status: status, Detail: detail}
+}
+
+// problemFor turns any error from a handler's work into the problem a caller
+// sees. It is the one place errors become statuses.
+func problemFor(err error, target string) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var refusal *guard.Refusal
+	if errors.As(err, &refusal) {
+		m := refusals[refusal.Reason]
+		p = newProblem(m.status, m.typ, m.title, target+": "+refusal.Detail)
+		p.CurrentStatus = refusal.Status
+		p.setRetryAfter(refusal.RetryAfter)
+		return p
+	}
+	if ue, ok := upstream.As(err); ok {
+		m := upstreamKinds[ue.Kind]
+		p = newProblem(m.status, m.typ, m.title, upstreamDetail(ue, target))
+		p.Upstream = &UpstreamInfo{Service: ue.Service, Status: ue.Status, Code: ue.Code, RequestID: ue.RequestID}
+		if m.status == http.StatusServiceUnavailable {
+			p.setRetryAfter(ue.RetryAfter)
+		}
+		p.cause = err
+		return p
+	}
+	var scope *auth.ScopeError
+	if errors.As(err, &scope) {
+		return newProblem(http.StatusForbidden, TypeInsufficientScope, "Insufficient scope",
+			fmt.Sprintf("this operation needs the %q scope", scope.Scope))
+	}
+	if errors.Is(err, auth.ErrNoToken) {
+		return newProblem(http.StatusUnauthorized, TypeUnauthorized, "Authentication required",
+			"send a bearer token in the Authorization header")
+	}
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		return newProblem(http.StatusUnauthorized, TypeInvalidToken, "Invalid token", te.Error())
+	}
+	if errors.Is(err, context.Canceled) {
+		// The caller went away; nobody reads this answer and it is not a failure.
+		p = newProblem(http.StatusServiceUnavailable, TypeUpstreamUnavailable, "Request cancelled", "the request was cancelled")
+		p.cause = err
+		return p
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		p = newProblem(http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time", "")
+		p.cause = err
+		return p
+	}
+	p = newProblem(http.StatusInternalServerError, TypeInternal, "Internal error", "the gateway failed; the request id identifies the details in its log")
+	p.cause = err
+	return p
+}
+
+// upstreamDetail says what went wrong without any backend internals: the
+// backend's own message is logged, never sent.
+func upstreamDetail(ue *upstream.Error, target string) string {
+	switch ue.Kind {
+	case upstream.KindNotFound:
+		return target + " is unknown to " + serviceName(ue.Service)
+	case upstream.KindConflict:
+		return serviceName(ue.Service) + " refused: an operation on " + target + " is already in progress"
+	case upstream.KindAuth:
+		return serviceName(ue.Service) + " refused the gateway's own credentials or permissions; an operator must fix the gateway's configuration"
+	case upstream.KindThrottled:
+		return serviceName(ue.Service) + " is throttling requests; retry after the time given"
+	case upstream.KindUnavailable:
+		return serviceName(ue.Service) + " cannot be reached"
+	case upstream.KindTimeout:
+		return serviceName(ue.Service) + " did not answer in time"
+	case upstream.KindBadResponse:
+		return serviceName(ue.Service) + " answered with a body the gateway cannot read"
+	}
+	return serviceName(ue.Service) + " answered with an error"
+}
+
+func serviceName(s string) string {
+	switch s {
+	case "veeam":
+		return "Veeam Backup for Microsoft 365"
+	case "graph":
+		return "Microsoft Graph"
+	}
+	return s
+}
+
+func (p *Problem) setRetryAfter(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	p.retryAfter = d
+	p.RetryAfter = int((d + time.Second - 1) / time.Second)
+}
+
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+// writeProblem sends p as application/problem+json, completing it with the
+// request's path and id. A 5xx is logged once, in full, here.
+func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, p *Problem) {
+	p.Instance = r.URL.EscapedPath()
+	p.RequestID = requestIDFrom(r.Context())
+	if p.Status >= 500 && !errors.Is(p.cause, context.Canceled) {
+		logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
+			slog.String("requestId", p.RequestID), slog.Int("status", p.Status),
+			slog.String("type", p.Type), slog.Any("error", p.cause))
+	}
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = jsonEncode(w, p)
+}

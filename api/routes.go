@@ -1,0 +1,19 @@
+package api
+
+import "github.com/go-chi/chi/v5"
+
+// addRoutes lists every route of the gateway.
+func addRoutes(r chi.Router, s *server) {
+	r.Get("/healthz", s.handleHealthz())
+	r.Get("/readyz", s.handleReadyz())
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.Auth.Authenticate(s.fail))
+
+		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations", s.handleListOrganizations())
+		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/sync", s.handleBulkSync())
+		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}", s.handleGetOrganization())
+		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/{organizationId}/sync", s.handleStartSync())
+		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}/sync", s.handleGetSync())
+	})
+}

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+)
+
+var (
+	guidPattern  = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
+	jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
+)
+
+// binder parses and validates requests. Its validator caches struct
+// metadata, so one is built per server and shared (it is safe for
+// concurrent use).
+type binder struct{ v *validator.Validate }
+
+func newBinder() binder {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		for _, tag := range []string{"json", "query", "path"} {
+			if name, _, _ := strings.Cut(f.Tag.Get(tag), ","); name != "" && name != "-" {
+				return name
+			}
+		}
+		return f.Name
+	})
+	_ = v.RegisterValidation("guid", func(fl validator.FieldLevel) bool { return guidPattern.MatchString(fl.Field().String()) })
+	_ = v.RegisterValidation("jobid", func(fl validator.FieldLevel) bool { return jobIDPattern.MatchString(fl.Field().String()) })
+	return binder{v: v}
+}
+
+// validate runs the validate tags of v and lists every failure.
+func (b binder) validate(v any) error {
+	err := b.v.Struct(v)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return fmt.Errorf("api: validate: %w", err)
+	}
+	errs := make([]FieldError, 0, len(verrs))
+	for _, fe := range verrs {
+		errs = append(errs, FieldError{Field: fieldPath(fe), Rule: fe.Tag(), Message: ruleMessage(fe)})
+	}
+	return validationProblem(errs)
+}
+
+func validationProblem(errs []FieldError) *Problem {
+	details := make([]string, len(errs))
+	for i, e := range errs {
+		details[i] = e.Field + ": " + e.Message
+	}
+	return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
+		strings.Join(details, "; ")).withErrors(errs...)
+}
+
+// fieldPath is the field's name as the caller wrote it: "parts[1]", not
+// "SyncRequest.Parts[1]".
+func fieldPath(fe validator.FieldError) string {
+	ns := fe.Namespace()
+	if _, rest, ok := strings.Cut(ns, "."); ok {
+		return rest
+	}
+	return ns
+}
+
+func ruleMessage(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "guid":
+		return "must be a GUID such as 3fa85f64-5717-4562-b3fc-2c963f66afa6"
+	case "jobid":
+		return "must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$"
+	case "min":
+		if fe.Kind() == reflect.Slice {
+			return "must have at least " + fe.Param() + " items"
+		}
+		return "must be at least " + fe.Param()
+	case "max":
+		if fe.Kind() == reflect.Slice {
+			return "must have at most " + fe.Param() + " items"
+		}
+		return "must be at most " + fe.Param()
+	case "oneof":
+		return "must be one of " + fe.Param()
+	case "unique":
+		return "must not repeat a value"
+	}
+	return "fails the " + fe.Tag() + " rule"
+}
+
+// bindQuery sets the fields of dst tagged `query:"name"` from the URL query
+// (int, bool and string fields) and validates dst. Unknown, repeated and
+// ill-typed parameters are field errors: a mistyped "dryrun" must not
+// silently start a sync.
+func (b binder) query(r *http.Request, dst any) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return validationProblem([]FieldError{{Field: "(query)", Rule: "syntax", Message: "is not a valid URL query: " + err.Error()}})
+	}
+	rv := reflect.ValueOf(dst).Elem()
+	rt := rv.Type()
+	known := map[string]bool{}
+	var errs []FieldError
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("query"), ",")
+		if name == "" {
+			continue
+		}
+		known[name] = true
+		vals, ok := q[name]
+		if !ok {
+			continue
+		}
+		if len(vals) > 1 {
+			errs = append(errs, FieldError{Field: name, Rule: "single", Message: "must be given once"})
+			continue
+		}
+		f := rv.Field(i)
+		switch f.Kind() {
+		case reflect.Int:
+			n, err := strconv.Atoi(vals[0])
+			if err != nil {
+				errs = append(errs, FieldError{Field: name, Rule: "type", Message: "must be an integer"})
+				continue
+			}
+			f.SetInt(int64(n))
+		case reflect.Bool:
+			b, err := strconv.ParseBool(vals[0])
+			if err != nil {
+				errs = append(errs, FieldError{Field: name, Rule: "type", Message: "must be true or false"})
+				continue
+			}
+			f.SetBool(b)
+		case reflect.String:
+			f.SetString(vals[0])
+		}
+	}
+	for name := range q {
+		if !known[name] {
+			errs = append(errs, FieldError{Field: name, Rule: "unknown", Message: "is not a known query parameter"})
+		}
+	}
+	if err := b.validate(dst); err != nil {
+		var p *Problem
+		if !errors.As(err, &p) {
+			return err
+		}
+		errs = append(errs, p.Errors...)
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+		return validationProblem(errs)
+	}
+	return nil
+}
+
+// collect returns the problem a request's parts (path, query, body) add up
+// to: a problem that is not about field validation (413, 415, malformed
+// JSON) wins; otherwise every field error is listed in one 400.
+func collect(errs ...error) error {
+	var fields []FieldError
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var p *Problem
+		if !errors.As(err, &p) || p.Type != TypeValidation {
+			return err
+		}
+		fields = append(fields, p.Errors...)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return validationProblem(fields)
+}

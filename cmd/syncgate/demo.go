@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/config"
+	"github.com/syncgate/syncgate/internal/sim"
+	"github.com/syncgate/syncgate/internal/sim/veeamsim"
+)
+
+// The demo's token issuer and audience; `syncgate token` uses them too.
+const (
+	demoIssuer   = "https://syncgate.demo.local/"
+	demoAudience = "api://syncgate"
+)
+
+// allScopes are the default scope names, all of them.
+var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start"}
+
+// demoKeyPath is where the demo keeps its signing key, so that
+// `syncgate token` can mint tokens the running demo accepts.
+func demoKeyPath() string { return filepath.Join(os.TempDir(), "syncgate-demo", "signing-key.pem") }
+
+// simulators are the simulated backends of the demo and of `syncgate sim`.
+type simulators struct {
+	ca                       *sim.CA
+	caFile                   string
+	veeam                    *veeamsim.Server
+	veeamURL                 string
+	veeamUser, veeamPassword string
+}
+
+// startSimulators serves the simulated backends over TLS on loopback until
+// ctx ends; their CA certificate is written into dir.
+func startSimulators(ctx context.Context, dir string, logger *slog.Logger) (*simulators, error) {
+	ca, err := sim.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	s := &simulators{ca: ca, caFile: filepath.Join(dir, "simulator-ca.pem"), veeamUser: "syncgate", veeamPassword: randomSecret()}
+	if err := os.WriteFile(s.caFile, ca.PEM, 0o600); err != nil {
+		return nil, fmt.Errorf("write CA: %w", err)
+	}
+	s.veeam = veeamsim.New(veeamsim.Options{Username: s.veeamUser, Password: s.veeamPassword, Logger: logger.With("sim", "veeam")})
+	if s.veeamURL, err = serveTLS(ctx, ca, s.veeam, logger); err != nil {
+		return nil, fmt.Errorf("veeam simulator: %w", err)
+	}
+	return s, nil
+}
+
+// serveTLS serves h over TLS on a loopback port until ctx ends.
+func serveTLS(ctx context.Context, ca *sim.CA, h http.Handler, logger *slog.Logger) (string, error) {
+	tlsCfg, err := ca.ServerTLS()
+	if err != nil {
+		return "", err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, TLSConfig: tlsCfg, ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug)}
+	go func() { _ = srv.ServeTLS(ln, "", "") }()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	return "https://" + ln.Addr().String(), nil
+}
+
+// servePlain serves h over plain HTTP on a loopback port until ctx ends.
+func servePlain(ctx context.Context, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), nil
+}
+
+func randomSecret() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// runDemo runs the gateway against the simulators, with a signing key made
+// at start and served as JWKS so the real verification path runs.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "the gateway's listen address")
+	cooldown := fs.Duration("cooldown", 60*time.Second, "the start cooldown (0 disables)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	dir, err := os.MkdirTemp("", "syncgate-demo-run-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	simLogger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sims, err := startSimulators(ctx, dir, simLogger)
+	if err != nil {
+		return err
+	}
+	minter, err := auth.NewMinter(demoIssuer, demoAudience)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(demoKeyPath()), 0o700); err != nil {
+		return err
+	}
+	if err := minter.WriteKey(demoKeyPath()); err != nil {
+		return err
+	}
+	jwksURL, err := servePlain(ctx, minter.JWKS())
+	if err != nil {
+		return err
+	}
+
+	env := map[string]string{
+		"SYNCGATE_LISTEN_ADDR":    *addr,
+		"SYNCGATE_JWT_ISSUERS":    demoIssuer,
+		"SYNCGATE_JWT_AUDIENCES":  demoAudience,
+		"SYNCGATE_JWT_JWKS_URL":   jwksURL + "/",
+		"SYNCGATE_VEEAM_URL":      sims.veeamURL,
+		"SYNCGATE_VEEAM_USERNAME": sims.veeamUser,
+		"SYNCGATE_VEEAM_PASSWORD": sims.veeamPassword,
+		"SYNCGATE_VEEAM_CA_FILE":  sims.caFile,
+		"SYNCGATE_START_COOLDOWN": cooldown.String(),
+		"SYNCGATE_LOG_FORMAT":     "text",
+		"SYNCGATE_LOG_LEVEL":      *logLevel,
+		"SYNCGATE_SHUTDOWN_GRACE": "5s",
+	}
+	cfg, err := config.Load(envMap(env))
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+
+	full, err := minter.Mint(auth.MintClaims{Subject: "demo-admin", Scopes: allScopes, TTL: 12 * time.Hour})
+	if err != nil {
+		return err
+	}
+	readOnly, err := minter.Mint(auth.MintClaims{Subject: "demo-reader", Scopes: []string{"Organizations.Read", "SyncJobs.Read"}, TTL: 12 * time.Hour})
+	if err != nil {
+		return err
+	}
+
+	listening := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- serve(ctx, cfg, logger, listening) }()
+	select {
+	case err := <-errc:
+		return err
+	case bound := <-listening:
+		printDemo(stdout, "http://"+bound, sims, full, readOnly)
+	}
+	err = <-errc
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func printDemo(w io.Writer, base string, sims *simulators, full, readOnly string) {
+	org := veeamsim.ContosoID
+	fmt.Fprintf(w, `
+syncgate demo — gateway on %[1]s, simulated Veeam Backup for Microsoft 365 on %[2]s
+
+Token with every scope (valid 12 h):
+  %[3]s
+
+Read-only token:
+  %[4]s
+
+Start an organization cache sync (202), then read its state (Queued, Running, then Success):
+  curl -i -X POST -H 'Authorization: Bearer %[3]s' %[1]s/organizations/%[5]s/sync
+  curl -s -H 'Authorization: Bearer %[3]s' %[1]s/organizations/%[5]s/sync
+
+More:
+  curl -s -H 'Authorization: Bearer %[3]s' %[1]s/organizations
+  curl -s -X POST -H 'Authorization: Bearer %[3]s' '%[1]s/organizations/%[6]s/sync?dryRun=true'
+  curl -s -X POST -H 'Authorization: Bearer %[3]s' -H 'Content-Type: application/json' -d '{"full":true}' %[1]s/organizations/sync
+
+Seeded organizations:
+`, base, sims.veeamURL, full, readOnly, org, veeamsim.WoodgroveID)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, o := range veeamsim.SeedOrganizations() {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.ID, o.Name, o.Description)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nMint other tokens: go run ./cmd/syncgate token -scopes Organizations.Read -ttl 1h\nStop with Ctrl-C.\n\n")
+}
+
+// runToken mints a token for the demo signing key.
+func runToken(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	key := fs.String("key", demoKeyPath(), "PEM private key to sign with (the running demo's by default)")
+	scopes := fs.String("scopes", strings.Join(allScopes, ","), "comma-separated scopes")
+	sub := fs.String("sub", "demo-user", "subject")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime")
+	roles := fs.Bool("roles", false, "put the scopes in the roles claim, as Entra app-only tokens do")
+	issuer := fs.String("issuer", demoIssuer, "iss claim")
+	audience := fs.String("audience", demoAudience, "aud claim")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, err := auth.LoadMinter(*key, *issuer, *audience)
+	if err != nil {
+		return fmt.Errorf("token: %w (is `syncgate demo` running?)", err)
+	}
+	var list []string
+	for _, s := range strings.Split(*scopes, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	tok, err := m.Mint(auth.MintClaims{Subject: *sub, Scopes: list, TTL: *ttl, Roles: *roles})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+// runSim runs only the simulators, for other tools' tests and load runs.
+func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "", "folder for the CA certificate (default: a new temporary folder)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "syncgate-sim-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	sims, err := startSimulators(ctx, *dir, logger)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "SYNCGATE_VEEAM_URL=%s\nSYNCGATE_VEEAM_USERNAME=%s\nSYNCGATE_VEEAM_PASSWORD=%s\nSYNCGATE_VEEAM_CA_FILE=%s\n",
+		sims.veeamURL, sims.veeamUser, sims.veeamPassword, sims.caFile)
+	<-ctx.Done()
+	return nil
+}

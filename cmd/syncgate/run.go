@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/syncgate/syncgate/api"
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/config"
+	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/upstream"
+	"github.com/syncgate/syncgate/internal/veeam"
+)
+
+const usage = `syncgate — a REST gateway for Veeam Backup for Microsoft 365 organization syncs
+and Microsoft Graph synchronization jobs.
+
+Usage:
+  syncgate [serve]     run the gateway, configured from SYNCGATE_* environment variables
+  syncgate demo        gateway plus simulated backends on loopback, nothing to configure
+  syncgate token       mint a token for the demo signing key
+  syncgate sim         run only the simulated backends
+  syncgate version     print the version
+
+Run "syncgate <command> -h" for a command's flags; README.md lists every variable.
+`
+
+// run is the whole program; main only supplies the process's context,
+// arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		return runToken(rest, stdout, stderr)
+	case "sim":
+		return runSim(ctx, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "syncgate", version)
+		return nil
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: syncgate serve\n\nConfigured from the environment:")
+		for _, v := range config.Vars() {
+			fmt.Fprintf(stderr, "  %-44s %s\n", v.Name, v.Description)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stdout)
+	return serve(ctx, cfg, logger, nil)
+}
+
+// newLogger makes the process's logger as configured.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// serve runs the gateway until ctx ends, then shuts down gracefully. When
+// listening is not nil it receives the bound address once the server accepts
+// connections.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listening chan<- string) error {
+	logger.Info("starting syncgate", "version", version, "config", cfg)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
+	if err != nil {
+		return fmt.Errorf("inbound authentication: %w", err)
+	}
+	apiCfg := api.Config{
+		Logger: logger,
+		Auth:   verifier,
+		Scopes: api.Scopes{
+			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
+			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
+		},
+		Guard: guard.New(store.NewMemory(nil), cfg.StartCooldown),
+		Ready: verifier.Ready,
+	}
+	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget}
+	if cfg.Veeam.Enabled() {
+		hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: cfg.Veeam.CAFile, InsecureSkipVerify: cfg.Veeam.InsecureSkipVerify, Timeout: cfg.Veeam.Timeout})
+		if err != nil {
+			return fmt.Errorf("veeam: %w", err)
+		}
+		if cfg.Veeam.InsecureSkipVerify {
+			logger.Warn("TLS certificate verification of the Veeam server is OFF (SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY): anyone on the network path can read the gateway's Veeam credentials")
+		}
+		vc, err := veeam.New(veeam.Config{
+			BaseURL: cfg.Veeam.URL, APIVersion: cfg.Veeam.APIVersion, Username: cfg.Veeam.Username,
+			Password: cfg.Veeam.Password.Reveal(), HTTPClient: hc, Retry: retry,
+		}, logger)
+		if err != nil {
+			return fmt.Errorf("veeam: %w", err)
+		}
+		defer func() {
+			lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer lcancel()
+			_ = vc.Logout(lctx)
+		}()
+		apiCfg.Organizations = vc
+	} else {
+		apiCfg.OrganizationsMissing = cfg.Veeam.Missing()
+		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
+	}
+
+	srv := &http.Server{
+		Addr:              cfg.ListenAddr,
+		Handler:           api.NewServer(apiCfg),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	tlsOn := cfg.TLSCertFile != ""
+	logger.Info("listening", "addr", ln.Addr().String(), "tls", tlsOn)
+	if listening != nil {
+		listening <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if tlsOn {
+			errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.ShutdownGrace, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func authConfig(cfg *config.Config) auth.Config {
+	return auth.Config{
+		JWKSURL: cfg.JWT.JWKSURL, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
+		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
+	}
+}
+
+// envMap is a getenv over a fixed set of variables.
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+

@@ -1,0 +1,254 @@
+// Package veeam is the adapter for the Veeam Backup for Microsoft 365 REST
+// API (v8): it logs in with the gateway's own service account, keeps one
+// token for all requests, lists organizations, starts an organization's cache
+// synchronization and reads its state. Every failure is an *upstream.Error
+// with Service "veeam".
+package veeam
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/syncgate/syncgate/internal/upstream"
+)
+
+const service = "veeam"
+
+// DefaultRefreshBefore is how long before its expiry the token is renewed
+// when Config.RefreshBefore is zero.
+const DefaultRefreshBefore = 5 * time.Minute
+
+// Limits on what is read from the backend.
+const (
+	maxBody      = 32 << 20 // a success body (the organization list can be long)
+	maxErrorBody = 64 << 10
+	maxMessage   = 1024 // characters of a backend message kept for logs
+)
+
+// Config is how the adapter reaches and logs in to the Veeam REST API.
+type Config struct {
+	// BaseURL is the server's scheme, host and port: https://host:4443.
+	BaseURL string
+	// APIVersion is the first path segment; default "v8".
+	APIVersion string
+	// Username and Password are the gateway's service account (password grant).
+	Username, Password string
+	// HTTPClient sends every call; default upstream.NewHTTPClient with
+	// system roots. Build it with upstream.NewHTTPClient to get the CA bundle,
+	// proxy and timeouts.
+	HTTPClient *http.Client
+	// Retry is the retry and Retry-After policy; zero fields take defaults.
+	// Its Now defaults to Config.Now.
+	Retry upstream.RetryPolicy
+	// RefreshBefore is how long before expiry the token is renewed; default
+	// DefaultRefreshBefore, and never more than half the token's lifetime.
+	RefreshBefore time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Client calls the Veeam REST API. It is safe for concurrent use: all calls
+// share one token, and concurrent renewals collapse into one.
+type Client struct {
+	base          string // scheme://host[:port][/prefix], no trailing slash
+	version       string // escaped API version segment
+	username      string
+	password      string
+	http          *http.Client
+	retry         upstream.RetryPolicy
+	refreshBefore time.Duration
+	now           func() time.Time
+	log           *slog.Logger
+
+	mu     sync.Mutex
+	tok    *token // nil until the first login, and after Logout
+	flight singleflight.Group
+}
+
+// New checks cfg and returns a client. It makes no call: the first call logs
+// in. A client whose transport skips certificate verification is logged as a
+// warning here.
+func New(cfg Config, logger *slog.Logger) (*Client, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, errors.New("veeam: base URL does not parse") // its text may hold a password
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("veeam: base URL %q: want scheme://host[:port] with no query, fragment or user", u.Redacted())
+	}
+	if cfg.Username == "" || cfg.Password == "" {
+		return nil, errors.New("veeam: username and password are required")
+	}
+	version := cfg.APIVersion
+	if version == "" {
+		version = "v8"
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		if client, err = upstream.NewHTTPClient(upstream.HTTPConfig{}); err != nil {
+			return nil, fmt.Errorf("veeam: %w", err)
+		}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	retry := cfg.Retry
+	if retry.Now == nil {
+		retry.Now = now
+	}
+	refreshBefore := cfg.RefreshBefore
+	if refreshBefore <= 0 {
+		refreshBefore = DefaultRefreshBefore
+	}
+	logger = logger.With("service", service)
+	if u.Scheme == "http" {
+		logger.Warn("veeam: base URL is plain http: the password and tokens cross the network unencrypted", "url", u.Redacted())
+	}
+	if upstream.InsecureSkipVerify(client) {
+		logger.Warn("veeam: TLS certificate verification is DISABLED: any server can pose as Veeam and receive the service account's password", "url", u.Redacted())
+	}
+	return &Client{
+		base:          strings.TrimSuffix(u.String(), "/"),
+		version:       url.PathEscape(version),
+		username:      cfg.Username,
+		password:      cfg.Password,
+		http:          client,
+		retry:         retry,
+		refreshBefore: refreshBefore,
+		now:           now,
+		log:           logger,
+	}, nil
+}
+
+// call is one REST call below /{version}.
+type call struct {
+	op         string     // for errors: "list organizations", "start sync"
+	method     string     // GET, POST
+	path       string     // already escaped, starting with "/"
+	query      url.Values // nil for none
+	body       []byte     // JSON; nil for none
+	idempotent bool       // safe to send again after an unclear failure
+}
+
+// do sends a call with the current token and decodes a 2xx body into out
+// (when out is not nil). A 401 renews the login once and sends the call once
+// more.
+func (c *Client) do(ctx context.Context, cl call, out any) error {
+	tok, err := c.accessToken(ctx, cl.op)
+	if err != nil {
+		return err
+	}
+	for retried := false; ; retried = true {
+		resp, err := c.retry.Do(ctx, cl.idempotent, c.sender(cl, tok))
+		if err != nil {
+			return upstream.TransportError(service, cl.op, err)
+		}
+		if resp.StatusCode == http.StatusUnauthorized && !retried {
+			drain(resp)
+			c.log.DebugContext(ctx, "veeam: token refused, logging in again", "op", cl.op)
+			if tok, err = c.renew(ctx, tok, true, cl.op); err != nil {
+				return err
+			}
+			continue
+		}
+		return c.finish(cl.op, resp, out)
+	}
+}
+
+// finish turns a response into the call's result and closes its body.
+func (c *Client) finish(op string, resp *http.Response, out any) error {
+	defer drain(resp)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return c.responseError(op, resp)
+	}
+	if out == nil {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return upstream.TransportError(service, op, fmt.Errorf("read response: %w", err))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &upstream.Error{Service: service, Op: op, Kind: upstream.KindBadResponse, Status: resp.StatusCode,
+			Message: "response does not parse: " + err.Error()}
+	}
+	return nil
+}
+
+// sender builds a send function for the retry policy: each attempt builds a
+// fresh request, sends it and logs it.
+func (c *Client) sender(cl call, tok string) func(context.Context) (*http.Response, error) {
+	path := "/" + c.version + cl.path
+	target := c.base + path
+	if len(cl.query) > 0 {
+		target += "?" + cl.query.Encode()
+	}
+	attempt := 0
+	return func(ctx context.Context) (*http.Response, error) {
+		attempt++
+		var body io.Reader
+		if cl.body != nil {
+			body = bytes.NewReader(cl.body)
+		}
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, body)
+		if err != nil {
+			return nil, fmt.Errorf("build request: %w", err)
+		}
+		if cl.body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		return c.send(ctx, req, path, attempt)
+	}
+}
+
+// send sends one request and logs it at debug: never its headers or body.
+func (c *Client) send(ctx context.Context, req *http.Request, path string, attempt int) (*http.Response, error) {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "syncgate")
+	if id := upstream.RequestID(ctx); id != "" {
+		req.Header.Set("X-Request-ID", id)
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	attrs := []any{"method", req.Method, "path", path, "attempt", attempt, "duration", time.Since(start)}
+	if err != nil {
+		c.log.DebugContext(ctx, "veeam call", append(attrs, "err", err)...)
+		return nil, err
+	}
+	c.log.DebugContext(ctx, "veeam call", append(attrs, "status", resp.StatusCode)...)
+	return resp, nil
+}
+
+// drain reads a little of what is left of a body, so the connection can be
+// reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	_ = resp.Body.Close()
+}
+
+// segment escapes one path segment, refusing ids that cannot be one.
+func segment(op, what, id string) (string, error) {
+	if id == "" || id == "." || id == ".." {
+		return "", invalid(op, fmt.Sprintf("invalid %s %q", what, id))
+	}
+	return url.PathEscape(id), nil
+}
