@@ -33,8 +33,15 @@ const (
 var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start"}
 
 // demoKeyPath is where the demo keeps its signing key, so that
-// `syncgate token` can mint tokens the running demo accepts.
-func demoKeyPath() string { return filepath.Join(os.TempDir(), "syncgate-demo", "signing-key.pem") }
+// `syncgate token` can mint tokens the running demo accepts:
+// $SYNCGATE_DEMO_DIR, or syncgate-demo in the temporary folder.
+func demoKeyPath(getenv func(string) string) string {
+	dir := getenv("SYNCGATE_DEMO_DIR")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "syncgate-demo")
+	}
+	return filepath.Join(dir, "signing-key.pem")
+}
 
 // simulators are the simulated backends of the demo and of `syncgate sim`.
 type simulators struct {
@@ -47,7 +54,8 @@ type simulators struct {
 
 // startSimulators serves the simulated backends over TLS on loopback until
 // ctx ends; their CA certificate is written into dir.
-func startSimulators(ctx context.Context, dir string, logger *slog.Logger) (*simulators, error) {
+// A sync spends a quarter of syncTime Queued and the rest Running.
+func startSimulators(ctx context.Context, dir string, syncTime time.Duration, logger *slog.Logger) (*simulators, error) {
 	ca, err := sim.NewCA()
 	if err != nil {
 		return nil, err
@@ -56,7 +64,10 @@ func startSimulators(ctx context.Context, dir string, logger *slog.Logger) (*sim
 	if err := os.WriteFile(s.caFile, ca.PEM, 0o600); err != nil {
 		return nil, fmt.Errorf("write CA: %w", err)
 	}
-	s.veeam = veeamsim.New(veeamsim.Options{Username: s.veeamUser, Password: s.veeamPassword, Logger: logger.With("sim", "veeam")})
+	s.veeam = veeamsim.New(veeamsim.Options{
+		Username: s.veeamUser, Password: s.veeamPassword, Logger: logger.With("sim", "veeam"),
+		QueueDelay: syncTime / 4, RunDuration: syncTime - syncTime/4,
+	})
 	if s.veeamURL, err = serveTLS(ctx, ca, s.veeam, logger); err != nil {
 		return nil, fmt.Errorf("veeam simulator: %w", err)
 	}
@@ -106,6 +117,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	addr := fs.String("addr", "127.0.0.1:8080", "the gateway's listen address")
 	cooldown := fs.Duration("cooldown", 60*time.Second, "the start cooldown (0 disables)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	syncTime := fs.Duration("sync-duration", 8*time.Second, "how long a simulated Veeam sync takes from Queued to Success")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,7 +130,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer os.RemoveAll(dir)
 	simLogger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sims, err := startSimulators(ctx, dir, simLogger)
+	sims, err := startSimulators(ctx, dir, *syncTime, simLogger)
 	if err != nil {
 		return err
 	}
@@ -126,10 +138,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(demoKeyPath()), 0o700); err != nil {
+	keyPath := demoKeyPath(getenv)
+	if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
 		return err
 	}
-	if err := minter.WriteKey(demoKeyPath()); err != nil {
+	if err := minter.WriteKey(keyPath); err != nil {
 		return err
 	}
 	jwksURL, err := servePlain(ctx, minter.JWKS())
@@ -213,10 +226,10 @@ Seeded organizations:
 }
 
 // runToken mints a token for the demo signing key.
-func runToken(args []string, stdout, stderr io.Writer) error {
+func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	key := fs.String("key", demoKeyPath(), "PEM private key to sign with (the running demo's by default)")
+	key := fs.String("key", demoKeyPath(getenv), "PEM private key to sign with (the running demo's by default)")
 	scopes := fs.String("scopes", strings.Join(allScopes, ","), "comma-separated scopes")
 	sub := fs.String("sub", "demo-user", "subject")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime")
@@ -249,6 +262,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "", "folder for the CA certificate (default: a new temporary folder)")
+	syncTime := fs.Duration("sync-duration", 8*time.Second, "how long a simulated Veeam sync takes from Queued to Success")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -261,7 +275,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		*dir = d
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sims, err := startSimulators(ctx, *dir, logger)
+	sims, err := startSimulators(ctx, *dir, *syncTime, logger)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "token":
-		return runToken(rest, stdout, stderr)
+		return runToken(rest, getenv, stdout, stderr)
 	case "sim":
 		return runSim(ctx, rest, stdout, stderr)
 	case "version":
@@ -198,4 +198,3 @@ func authConfig(cfg *config.Config) auth.Config {
 func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
-

@@ -93,7 +93,7 @@ func TestLoadDefaults(t *testing.T) {
 			Issuers:    []string{"https://issuer.example.com"},
 			Audiences:  []string{"api://syncgate"},
 			JWKSURL:    "https://issuer.example.com/keys",
-			Algorithms: []string{"RS256"},
+			Algorithms: []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
 			Leeway:     60 * time.Second,
 		},
 		Scopes: Scopes{

@@ -363,7 +363,9 @@ func (l *loader) algorithms(hmac, oneSource bool) []string {
 		if hmac {
 			return []string{"HS256"}
 		}
-		return []string{"RS256"}
+		// Every asymmetric algorithm: the verifier still requires the key's
+		// family to match the token's algorithm.
+		return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 	}
 	algs := make([]string, 0, len(names))
 	for _, n := range names {

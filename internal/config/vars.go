@@ -93,7 +93,7 @@ func Vars() []VarDoc {
 		{Name: envJWTJWKSURL, Description: "JWKS URL of the token issuer's signing keys (https; http only for a loopback host). Exactly one of SYNCGATE_JWT_JWKS_URL, SYNCGATE_JWT_PUBLIC_KEY_FILE, SYNCGATE_JWT_HMAC_SECRET is required."},
 		{Name: envJWTPublicKeyFile, Description: "PEM public key file that verifies token signatures (instead of a JWKS URL)."},
 		{Name: envJWTHMACSecret, Secret: true, Description: "HMAC key that verifies HS256/384/512 token signatures, at least 32 bytes. Development only; never combined with asymmetric keys."},
-		{Name: envJWTAlgorithms, Description: "Accepted signature algorithms, comma-separated (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA; never none). Unset: RS256, or HS256 with an HMAC secret. HS* only with an HMAC secret, and only HS* with one."},
+		{Name: envJWTAlgorithms, Description: "Accepted signature algorithms, comma-separated (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA; never none). Unset: every asymmetric algorithm (RS*, PS*, ES*, EdDSA; each only with a key of its family), or HS256 with an HMAC secret. HS* only with an HMAC secret, and only HS* with one."},
 		{Name: envJWTLeeway, Default: "60s", Description: "Clock skew allowed when checking exp and nbf (0: none)."},
 
 		{Name: envScopeOrganizationsRead, Default: "Organizations.Read", Description: "Scope (or app role) that GET /organizations... requires."},

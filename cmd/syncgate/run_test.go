@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/sim"
+	"github.com/syncgate/syncgate/internal/sim/veeamsim"
+)
+
+// syncBuffer is an io.Writer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startRun runs the program with args and env until the test ends, and
+// returns its output and a channel closed when run returns (its error is
+// then in *runErr).
+func startRun(t *testing.T, env map[string]string, args ...string) (stdout, stderr *syncBuffer, cancel context.CancelFunc, done chan struct{}, runErr *error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr, done, runErr = &syncBuffer{}, &syncBuffer{}, make(chan struct{}), new(error)
+	go func() {
+		defer close(done)
+		*runErr = run(ctx, append([]string{"syncgate"}, args...), envMap(env), stdout, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("run did not stop within 10 s")
+		}
+	})
+	return stdout, stderr, cancel, done, runErr
+}
+
+// waitFor polls until cond holds or the deadline passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func call(t *testing.T, method, url, token string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(data, &body)
+	return resp.StatusCode, body
+}
+
+// TestDemo runs `syncgate demo` as `make run` does and follows its printed
+// instructions: the curl line starts a sync (202) that is then Queued or
+// Running, and later Success.
+func TestDemo(t *testing.T) {
+	env := map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()}
+	stdout, stderr, _, done, runErr := startRun(t, env, "demo", "-addr", "127.0.0.1:0", "-sync-duration", "1s")
+	waitFor(t, "the demo banner", 20*time.Second, func() bool {
+		select {
+		case <-done:
+			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
+		default:
+		}
+		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
+	})
+	out := stdout.String()
+	m := regexp.MustCompile(`curl -i -X POST -H 'Authorization: Bearer ([^']+)' (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no start curl line in:\n%s", out)
+	}
+	token, url := m[1], m[2]
+
+	status, body := call(t, "POST", url, token)
+	if status != http.StatusAccepted {
+		t.Fatalf("the printed curl line answered %d %v; want 202", status, body)
+	}
+	_, state := call(t, "GET", url, token)
+	if s := state["status"]; s != "Queued" && s != "Running" {
+		t.Fatalf("right after the start the sync is %v; want Queued or Running", s)
+	}
+	waitFor(t, "the sync to succeed", 10*time.Second, func() bool {
+		_, state = call(t, "GET", url, token)
+		return state["status"] == "Success"
+	})
+
+	// The read-only token reads but cannot start.
+	ro := regexp.MustCompile(`Read-only token:\n  (\S+)`).FindStringSubmatch(out)
+	if ro == nil {
+		t.Fatal("no read-only token printed")
+	}
+	if status, _ := call(t, "POST", url, ro[1]); status != http.StatusForbidden {
+		t.Fatalf("read-only token start: %d; want 403", status)
+	}
+
+	// `syncgate token` mints tokens the running demo accepts.
+	var tok bytes.Buffer
+	if err := run(context.Background(), []string{"syncgate", "token", "-scopes", "Organizations.Read"}, envMap(env), &tok, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	base := strings.TrimSuffix(url, "/organizations/"+veeamsim.ContosoID+"/sync")
+	if status, body := call(t, "GET", base+"/organizations", strings.TrimSpace(tok.String())); status != http.StatusOK {
+		t.Fatalf("minted token: %d %v", status, body)
+	}
+}
+
+// TestServeRejectsBadConfiguration checks that start-up stops with one
+// message naming every offending variable.
+func TestServeRejectsBadConfiguration(t *testing.T) {
+	err := run(context.Background(), []string{"syncgate"}, envMap(map[string]string{
+		"SYNCGATE_START_COOLDOWN": "soon",
+		"SYNCGATE_VEEAM_URL":      "ftp://veeam",
+	}), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("serve started with a bad configuration")
+	}
+	for _, v := range []string{"SYNCGATE_START_COOLDOWN", "SYNCGATE_VEEAM_URL", "SYNCGATE_JWT_ISSUERS", "SYNCGATE_JWT_AUDIENCES"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not name %s: %v", v, err)
+		}
+	}
+}
+
+// TestServeGracefulShutdown starts `syncgate serve` against the Veeam
+// simulator, then stops it while a slow request is in flight: the request
+// completes and run returns cleanly. The effective configuration is logged
+// with the password masked.
+func TestServeGracefulShutdown(t *testing.T) {
+	ca, err := sim.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := veeamsim.New(veeamsim.Options{Username: "svc", Password: "pa55word-of-the-gateway"})
+	veeamSrv, err := ca.StartTLS(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer veeamSrv.Close()
+	dir := t.TempDir()
+	caFile, pwFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "pw")
+	os.WriteFile(caFile, ca.PEM, 0o600)
+	os.WriteFile(pwFile, []byte("pa55word-of-the-gateway\n"), 0o600)
+	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubFile := filepath.Join(dir, "pub.pem")
+	if err := minter.WritePublicKey(pubFile); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	env := map[string]string{
+		"SYNCGATE_LISTEN_ADDR":         port,
+		"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
+		"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
+		"SYNCGATE_JWT_PUBLIC_KEY_FILE": pubFile,
+		"SYNCGATE_JWT_ALGORITHMS":      "ES256",
+		"SYNCGATE_VEEAM_URL":           veeamSrv.URL,
+		"SYNCGATE_VEEAM_USERNAME":      "svc",
+		"SYNCGATE_VEEAM_PASSWORD_FILE": pwFile,
+		"SYNCGATE_VEEAM_CA_FILE":       caFile,
+		"SYNCGATE_SHUTDOWN_GRACE":      "10s",
+	}
+	stdout, _, cancel, done, runErr := startRun(t, env, "serve")
+	base := "http://" + port
+	waitFor(t, "/healthz", 10*time.Second, func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	token, err := minter.Mint(auth.MintClaims{Subject: "t", Scopes: []string{"Organizations.Read"}, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs.Faults.Set(veeamsim.RouteOrganizations, sim.Fault{Latency: time.Second, Times: 1})
+	result := make(chan int, 1)
+	go func() {
+		status, _ := call(t, "GET", base+"/organizations", token)
+		result <- status
+	}()
+	time.Sleep(300 * time.Millisecond) // let the request reach the simulator
+	cancel()
+	if status := <-result; status != http.StatusOK {
+		t.Fatalf("in-flight request during shutdown: %d; want 200", status)
+	}
+	<-done
+	if *runErr != nil {
+		t.Fatalf("run: %v", *runErr)
+	}
+	logs := stdout.String()
+	if strings.Contains(logs, "pa55word") {
+		t.Fatal("the Veeam password reached the log")
+	}
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	var sawConfig bool
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"msg":"starting syncgate"`) && strings.Contains(sc.Text(), `"password":"******"`) {
+			sawConfig = true
+		}
+	}
+	if !sawConfig {
+		t.Fatalf("no start-up line with the masked configuration:\n%s", logs)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
