@@ -3,9 +3,16 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,8 +24,10 @@ import (
 
 	"github.com/syncgate/syncgate/api"
 	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/graph"
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/sim"
+	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/upstream"
@@ -38,6 +47,8 @@ type env struct {
 	t      *testing.T
 	gw     *httptest.Server
 	veeam  *veeamsim.Server
+	graph  *graphsim.Graph
+	login  *graphsim.Login
 	clock  *sim.FakeClock
 	minter *auth.Minter
 	token  string // every scope
@@ -50,6 +61,11 @@ type envOptions struct {
 	veeamPassword string // the gateway's password; the simulator's is "secret"
 	noVeeam       bool
 	simOptions    func(*veeamsim.Options)
+
+	graphVersion    string // "beta" (default) or "v1.0"
+	graphJobPath    string // "applications" (default) or "servicePrincipals"
+	graphCredential string // "secret" (default) or "certificate"
+	noGraph         bool
 }
 
 func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
@@ -117,10 +133,94 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 		}
 		cfg.Organizations = vc
 	}
+	if o.noGraph {
+		cfg.JobsMissing = []string{"SYNCGATE_GRAPH_TENANT_ID", "SYNCGATE_GRAPH_CLIENT_ID", "SYNCGATE_GRAPH_CLIENT_SECRET"}
+	} else {
+		cfg.Jobs = e.startGraph(ca, o, logger)
+	}
 	e.gw = httptest.NewServer(api.NewServer(cfg))
 	t.Cleanup(e.gw.Close)
 	e.token = e.mint(allScopes...)
 	return e
+}
+
+// startGraph serves the Graph and login simulators over TLS and returns the
+// real Graph adapter, its credential acquired through azidentity.
+func (e *env) startGraph(ca *sim.CA, o envOptions, logger *slog.Logger) *graph.Client {
+	t := e.t
+	t.Helper()
+	const secret = "graph-client-secret-value"
+	var certPEM []byte
+	var cert *x509.Certificate
+	if o.graphCredential == "certificate" {
+		certPEM, cert = selfSignedCert(t)
+	}
+	// The login host checks client assertions against real time (azidentity
+	// signs them with it), so the Graph side runs on the system clock.
+	e.login = graphsim.NewLogin(graphsim.LoginOptions{Clients: []graphsim.Client{
+		{ID: graphsim.SeedClientID, Secret: secret, Certificate: cert},
+	}})
+	loginSrv, err := ca.StartTLS(e.login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(loginSrv.Close)
+	e.graph = graphsim.New(graphsim.GraphOptions{Tokens: e.login.Tokens()})
+	graphSrv, err := ca.StartTLS(e.graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(graphSrv.Close)
+
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
+	cc := graph.CredentialConfig{
+		Kind: "secret", TenantID: graphsim.SeedTenantID, ClientID: graphsim.SeedClientID, ClientSecret: secret,
+		AuthorityHost: loginSrv.URL + "/", DisableInstanceDiscovery: true, HTTPClient: hc,
+	}
+	if o.graphCredential == "certificate" {
+		certFile := filepath.Join(t.TempDir(), "client.pem")
+		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cc.Kind, cc.ClientSecret, cc.CertificateFile = "certificate", "", certFile
+	}
+	cred, err := graph.NewCredential(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc, err := graph.New(graph.Config{
+		TenantID: graphsim.SeedTenantID, ClientID: graphsim.SeedClientID, Credential: cred,
+		BaseURL: graphSrv.URL, APIVersion: o.graphVersion, JobPath: o.graphJobPath,
+		Scope: "https://graph.microsoft.com/.default", HTTPClient: hc,
+		Retry: upstream.RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }},
+	}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gc
+}
+
+// selfSignedCert makes a client certificate and returns it with its key as
+// PEM, the form azidentity reads.
+func selfSignedCert(t *testing.T) ([]byte, *x509.Certificate) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "syncgate"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	pemBytes = append(pemBytes, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
+	return pemBytes, cert
 }
 
 // mint returns a valid token with the given scopes.

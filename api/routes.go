@@ -15,5 +15,9 @@ func addRoutes(r chi.Router, s *server) {
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}", s.handleGetOrganization())
 		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/{organizationId}/sync", s.handleStartSync())
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}/sync", s.handleGetSync())
+
+		r.With(s.scope(s.Scopes.SyncJobsRead)).Get("/applications/{applicationId}/jobs", s.handleListJobs())
+		r.With(s.scope(s.Scopes.SyncJobsRead)).Get("/applications/{applicationId}/jobs/{jobId}", s.handleGetJob())
+		r.With(s.scope(s.Scopes.SyncJobsStart)).Post("/applications/{applicationId}/jobs/{jobId}/start", s.handleStartJob())
 	})
 }

@@ -51,6 +51,10 @@ type Config struct {
 	// and then OrganizationsMissing names the settings it needs.
 	Organizations        OrganizationSyncer
 	OrganizationsMissing []string
+	// Jobs is the Graph adapter; nil when Graph is not configured, and then
+	// JobsMissing names the settings it needs.
+	Jobs        JobStarter
+	JobsMissing []string
 	// Ready reports whether the gateway can serve (signing keys loaded).
 	Ready func(ctx context.Context) error
 	// BulkConcurrency bounds the upstream starts one bulk call runs at once.

@@ -1,0 +1,349 @@
+// Package graph is the adapter for Microsoft Graph synchronization jobs: it
+// gets app-only tokens through an azidentity credential, shares one token
+// among all calls, lists an application's jobs, reads one and starts one, by
+// the applications path (the cmdlet's) or the servicePrincipals path (the
+// documented one). Every failure is an *upstream.Error with Service "graph".
+package graph
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/google/uuid"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/syncgate/syncgate/internal/upstream"
+)
+
+const service = "graph"
+
+// The API versions (the first path segment).
+const (
+	VersionBeta = "beta" // the default, as the Start-MgBetaApplicationSynchronizationJob cmdlet
+	VersionV1   = "v1.0"
+)
+
+// The job path modes: which object the synchronization resource hangs off.
+const (
+	// PathApplications is /{ver}/applications/{applicationObjectId}/synchronization,
+	// the path the cmdlet calls (the default).
+	PathApplications = "applications"
+	// PathServicePrincipals is /{ver}/servicePrincipals/{servicePrincipalObjectId}/synchronization,
+	// the path the REST reference documents; the application's service
+	// principal is looked up once and remembered.
+	PathServicePrincipals = "servicePrincipals"
+)
+
+// DefaultBaseURL is the global cloud's Graph host.
+const DefaultBaseURL = "https://graph.microsoft.com"
+
+// DefaultRefreshBefore is how long before its expiry the token is renewed
+// when Config.RefreshBefore is zero: the margin azidentity's own cache keeps.
+const DefaultRefreshBefore = 5 * time.Minute
+
+// Limits on what is read from Graph.
+const (
+	maxBody      = 16 << 20 // a success body
+	maxErrorBody = 64 << 10
+	maxMessage   = 1024 // characters of a Graph message kept for logs
+	maxPages     = 50   // pages of a job list followed through @odata.nextLink
+)
+
+// Config is how the adapter reaches Graph and gets its tokens.
+type Config struct {
+	// TenantID and ClientID identify the gateway's app registration; they
+	// are only logged (the credential carries what it needs).
+	TenantID, ClientID string
+	// Credential gets the tokens: one built by NewCredential, or any
+	// azcore.TokenCredential. Required.
+	Credential azcore.TokenCredential
+	// BaseURL is Graph's scheme and host (a proxy may add a path prefix), such
+	// as https://graph.microsoft.com; default DefaultBaseURL. The version is
+	// added.
+	BaseURL string
+	// APIVersion is VersionBeta (default) or VersionV1.
+	APIVersion string
+	// JobPath is PathApplications (default) or PathServicePrincipals.
+	JobPath string
+	// Scope is the scope tokens are requested for, the cloud's .default scope
+	// such as https://graph.microsoft.com/.default. Default: BaseURL's scheme
+	// and host followed by /.default.
+	Scope string
+	// HTTPClient sends every Graph call; default upstream.NewHTTPClient with
+	// system roots. (The credential has its own transport: see
+	// CredentialConfig.HTTPClient.)
+	HTTPClient *http.Client
+	// Retry is the retry and Retry-After policy; zero fields take defaults.
+	// Its Now defaults to Config.Now.
+	Retry upstream.RetryPolicy
+	// RefreshBefore is how long before expiry the token is renewed; default
+	// DefaultRefreshBefore, and never more than half the token's lifetime.
+	RefreshBefore time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Client calls Microsoft Graph. It is safe for concurrent use: all calls
+// share one token, concurrent renewals collapse into one, and each
+// application's service principal is looked up once.
+type Client struct {
+	origin     string // scheme://host[:port]
+	prefix     string // the base URL's escaped path, no trailing slash: "" unless behind a proxy
+	api        string // escaped path up to the version: "/beta", or "/prefix/v1.0" behind a proxy
+	spMode     bool   // JobPath is PathServicePrincipals
+	http       *http.Client
+	retry      upstream.RetryPolicy
+	now        func() time.Time
+	log        *slog.Logger
+	tokens     *tokens
+	principals principals
+}
+
+// principals remembers each application's service principal object id
+// (successful lookups only).
+type principals struct {
+	mu     sync.Mutex
+	ids    map[string]string // application object id → service principal object id
+	flight singleflight.Group
+}
+
+// New checks cfg and returns a client. It makes no call: the first call gets
+// a token. A plain-http base URL and a transport that skips certificate
+// verification are logged as warnings here.
+func New(cfg Config, logger *slog.Logger) (*Client, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Credential == nil {
+		return nil, errors.New("graph: a credential is required")
+	}
+	base := cfg.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("graph: base URL %q: want scheme://host[:port] with no query, fragment or user", cfg.BaseURL)
+	}
+	version := cfg.APIVersion
+	switch version {
+	case "":
+		version = VersionBeta
+	case VersionBeta, VersionV1:
+	default:
+		return nil, fmt.Errorf("graph: API version %q: want %q or %q", version, VersionBeta, VersionV1)
+	}
+	switch cfg.JobPath {
+	case "", PathApplications, PathServicePrincipals:
+	default:
+		return nil, fmt.Errorf("graph: job path %q: want %q or %q", cfg.JobPath, PathApplications, PathServicePrincipals)
+	}
+	origin := u.Scheme + "://" + u.Host
+	prefix := strings.TrimSuffix(u.EscapedPath(), "/")
+	scope := cfg.Scope
+	if scope == "" {
+		scope = origin + "/.default"
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		if client, err = upstream.NewHTTPClient(upstream.HTTPConfig{}); err != nil {
+			return nil, fmt.Errorf("graph: %w", err)
+		}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	retry := cfg.Retry
+	if retry.Now == nil {
+		retry.Now = now
+	}
+	refreshBefore := cfg.RefreshBefore
+	if refreshBefore <= 0 {
+		refreshBefore = DefaultRefreshBefore
+	}
+	logger = logger.With("service", service)
+	if u.Scheme == "http" {
+		logger.Warn("graph: base URL is plain http: access tokens cross the network unencrypted", "url", u.Redacted())
+	}
+	if upstream.InsecureSkipVerify(client) {
+		logger.Warn("graph: TLS certificate verification is DISABLED: any server can pose as Graph and receive the gateway's access tokens", "url", u.Redacted())
+	}
+	logger.Debug("graph: client ready", "url", u.Redacted(), "version", version, "job_path", cmp.Or(cfg.JobPath, PathApplications),
+		"scope", scope, "tenant_id", cfg.TenantID, "client_id", cfg.ClientID)
+	return &Client{
+		origin: origin,
+		prefix: prefix,
+		api:    prefix + "/" + url.PathEscape(version),
+		spMode: cfg.JobPath == PathServicePrincipals,
+		http:   client,
+		retry:  retry,
+		now:    now,
+		log:    logger,
+		tokens: &tokens{
+			cred:          cfg.Credential,
+			scope:         scope,
+			refreshBefore: refreshBefore,
+			now:           now,
+			log:           logger,
+		},
+		principals: principals{ids: map[string]string{}},
+	}, nil
+}
+
+// call is one REST call.
+type call struct {
+	op         string // for errors: "list jobs", "start job"
+	method     string // GET, POST
+	path       string // escaped, from the base URL's path on: "/beta/applications/..."
+	query      string // encoded query, without "?"; "" for none
+	idempotent bool   // safe to send again after an unclear failure
+}
+
+// do sends a call with the shared token and decodes a 2xx body into out (when
+// out is not nil). It returns Graph's request-id. A 401 renews the token once
+// and sends the call once more.
+func (c *Client) do(ctx context.Context, cl call, out any) (string, error) {
+	for retried := false; ; retried = true {
+		tok, err := c.tokens.get(ctx)
+		if err != nil {
+			return "", err
+		}
+		resp, err := c.retry.Do(ctx, cl.idempotent, c.sender(cl, tok))
+		if err != nil {
+			return "", upstream.TransportError(service, cl.op, err)
+		}
+		if resp.StatusCode == http.StatusUnauthorized && !retried {
+			drain(resp)
+			c.log.DebugContext(ctx, "graph: token refused, renewing it", "op", cl.op, "graph_request_id", resp.Header.Get("request-id"))
+			if _, err := c.tokens.renew(ctx, tok, true); err != nil {
+				return "", err
+			}
+			continue
+		}
+		return c.finish(cl.op, resp, out)
+	}
+}
+
+// finish turns a response into the call's result and closes its body.
+func (c *Client) finish(op string, resp *http.Response, out any) (string, error) {
+	defer drain(resp)
+	requestID := resp.Header.Get("request-id")
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return requestID, c.responseError(op, resp)
+	}
+	if out == nil {
+		return requestID, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		e := upstream.TransportError(service, op, fmt.Errorf("read response: %w", err))
+		e.RequestID = requestID
+		return requestID, e
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return requestID, badResponse(op, resp.StatusCode, requestID, "response does not parse: "+err.Error())
+	}
+	return requestID, nil
+}
+
+// badResponse is a 2xx answer that is not what the call expects.
+func badResponse(op string, status int, requestID, msg string) *upstream.Error {
+	return &upstream.Error{Service: service, Op: op, Kind: upstream.KindBadResponse, Status: status, RequestID: requestID, Message: msg}
+}
+
+// sender builds a send function for the retry policy: each attempt builds a
+// fresh request, sends it and logs it.
+func (c *Client) sender(cl call, tok string) func(context.Context) (*http.Response, error) {
+	target := c.origin + cl.path
+	if cl.query != "" {
+		target += "?" + cl.query
+	}
+	attempt := 0
+	return func(ctx context.Context) (*http.Response, error) {
+		attempt++
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, nil)
+		if err != nil {
+			return nil, fmt.Errorf("build request: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return c.send(ctx, req, cl.path, attempt)
+	}
+}
+
+// send sends one request with the correlation headers and logs it at debug:
+// never its Authorization header.
+func (c *Client) send(ctx context.Context, req *http.Request, path string, attempt int) (*http.Response, error) {
+	clientRequestID := clientRequestIDFrom(ctx)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "syncgate")
+	req.Header.Set("client-request-id", clientRequestID)
+	req.Header.Set("return-client-request-id", "true")
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	attrs := []any{"method", req.Method, "path", path, "attempt", attempt, "duration", time.Since(start), "client_request_id", clientRequestID}
+	if err != nil {
+		c.log.DebugContext(ctx, "graph call", append(attrs, "err", err)...)
+		return nil, err
+	}
+	c.log.DebugContext(ctx, "graph call", append(attrs, "status", resp.StatusCode, "graph_request_id", resp.Header.Get("request-id"))...)
+	return resp, nil
+}
+
+// drain reads a little of what is left of a body, so the connection can be
+// reused, and closes it.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
+	_ = resp.Body.Close()
+}
+
+// segment escapes one path segment, refusing ids that cannot be one.
+func segment(op, what, id string) (string, error) {
+	if id == "" || id == "." || id == ".." {
+		return "", &upstream.Error{Service: service, Op: op, Kind: upstream.KindInvalid, Message: fmt.Sprintf("invalid %s %q", what, id)}
+	}
+	return url.PathEscape(id), nil
+}
+
+type clientRequestIDKey struct{}
+
+// correlate picks the client-request-id for one adapter call: the gateway's
+// request id when it is a GUID, else a fresh GUID (logged with the request id,
+// so the two can be matched). Every Graph call it makes sends the same one.
+func (c *Client) correlate(ctx context.Context) context.Context {
+	requestID := upstream.RequestID(ctx)
+	id := requestID
+	if !isGUID(id) {
+		id = uuid.NewString()
+		c.log.DebugContext(ctx, "graph: client-request-id for a request id that is not a GUID", "request_id", requestID, "client_request_id", id)
+	}
+	return context.WithValue(ctx, clientRequestIDKey{}, id)
+}
+
+// clientRequestIDFrom is ctx's client-request-id, or a fresh GUID.
+func clientRequestIDFrom(ctx context.Context) string {
+	if id, ok := ctx.Value(clientRequestIDKey{}).(string); ok {
+		return id
+	}
+	return uuid.NewString()
+}
+
+// isGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}
