@@ -20,6 +20,7 @@ import (
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/config"
 	"github.com/syncgate/syncgate/internal/sim"
+	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 )
 
@@ -50,6 +51,9 @@ type simulators struct {
 	veeam                    *veeamsim.Server
 	veeamURL                 string
 	veeamUser, veeamPassword string
+	graph                    *graphsim.Graph
+	graphURL, loginURL       string
+	graphSecret              string
 }
 
 // startSimulators serves the simulated backends over TLS on loopback until
@@ -70,6 +74,18 @@ func startSimulators(ctx context.Context, dir string, syncTime time.Duration, lo
 	})
 	if s.veeamURL, err = serveTLS(ctx, ca, s.veeam, logger); err != nil {
 		return nil, fmt.Errorf("veeam simulator: %w", err)
+	}
+	s.graphSecret = randomSecret()
+	login := graphsim.NewLogin(graphsim.LoginOptions{
+		Clients: []graphsim.Client{{ID: graphsim.SeedClientID, Secret: s.graphSecret}},
+		Logger:  logger.With("sim", "login"),
+	})
+	if s.loginURL, err = serveTLS(ctx, ca, login, logger); err != nil {
+		return nil, fmt.Errorf("login simulator: %w", err)
+	}
+	s.graph = graphsim.New(graphsim.GraphOptions{Tokens: login.Tokens(), Logger: logger.With("sim", "graph")})
+	if s.graphURL, err = serveTLS(ctx, ca, s.graph, logger); err != nil {
+		return nil, fmt.Errorf("graph simulator: %w", err)
 	}
 	return s, nil
 }
@@ -151,18 +167,24 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	env := map[string]string{
-		"SYNCGATE_LISTEN_ADDR":    *addr,
-		"SYNCGATE_JWT_ISSUERS":    demoIssuer,
-		"SYNCGATE_JWT_AUDIENCES":  demoAudience,
-		"SYNCGATE_JWT_JWKS_URL":   jwksURL + "/",
-		"SYNCGATE_VEEAM_URL":      sims.veeamURL,
-		"SYNCGATE_VEEAM_USERNAME": sims.veeamUser,
-		"SYNCGATE_VEEAM_PASSWORD": sims.veeamPassword,
-		"SYNCGATE_VEEAM_CA_FILE":  sims.caFile,
-		"SYNCGATE_START_COOLDOWN": cooldown.String(),
-		"SYNCGATE_LOG_FORMAT":     "text",
-		"SYNCGATE_LOG_LEVEL":      *logLevel,
-		"SYNCGATE_SHUTDOWN_GRACE": "5s",
+		"SYNCGATE_LISTEN_ADDR":         *addr,
+		"SYNCGATE_JWT_ISSUERS":         demoIssuer,
+		"SYNCGATE_JWT_AUDIENCES":       demoAudience,
+		"SYNCGATE_JWT_JWKS_URL":        jwksURL + "/",
+		"SYNCGATE_VEEAM_URL":           sims.veeamURL,
+		"SYNCGATE_VEEAM_USERNAME":      sims.veeamUser,
+		"SYNCGATE_VEEAM_PASSWORD":      sims.veeamPassword,
+		"SYNCGATE_VEEAM_CA_FILE":       sims.caFile,
+		"SYNCGATE_GRAPH_TENANT_ID":     graphsim.SeedTenantID,
+		"SYNCGATE_GRAPH_CLIENT_ID":     graphsim.SeedClientID,
+		"SYNCGATE_GRAPH_CLIENT_SECRET": sims.graphSecret,
+		"SYNCGATE_GRAPH_AUTHORITY_URL": sims.loginURL,
+		"SYNCGATE_GRAPH_BASE_URL":      sims.graphURL,
+		"SYNCGATE_GRAPH_CA_FILE":       sims.caFile,
+		"SYNCGATE_START_COOLDOWN":      cooldown.String(),
+		"SYNCGATE_LOG_FORMAT":          "text",
+		"SYNCGATE_LOG_LEVEL":           *logLevel,
+		"SYNCGATE_SHUTDOWN_GRACE":      "5s",
 	}
 	cfg, err := config.Load(envMap(env))
 	if err != nil {
@@ -198,7 +220,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 func printDemo(w io.Writer, base string, sims *simulators, full, readOnly string) {
 	org := veeamsim.ContosoID
 	fmt.Fprintf(w, `
-syncgate demo — gateway on %[1]s, simulated Veeam Backup for Microsoft 365 on %[2]s
+syncgate demo — gateway on %[1]s
+simulated Veeam Backup for Microsoft 365 on %[2]s, Microsoft Graph on %[7]s, Entra login on %[8]s
+Swagger UI: %[1]s/swagger/ (Authorize with the token below)
 
 Token with every scope (valid 12 h):
   %[3]s
@@ -215,11 +239,25 @@ More:
   curl -s -X POST -H 'Authorization: Bearer %[3]s' '%[1]s/organizations/%[6]s/sync?dryRun=true'
   curl -s -X POST -H 'Authorization: Bearer %[3]s' -H 'Content-Type: application/json' -d '{"full":true}' %[1]s/organizations/sync
 
+Start a Paused Graph synchronization job (202); a second identical call is refused (409 Active, or 429 within the cooldown); GET shows it Active:
+  curl -i -X POST -H 'Authorization: Bearer %[3]s' %[1]s/applications/%[9]s/jobs/%[10]s/start
+  curl -i -X POST -H 'Authorization: Bearer %[3]s' %[1]s/applications/%[9]s/jobs/%[10]s/start
+  curl -s -H 'Authorization: Bearer %[3]s' %[1]s/applications/%[9]s/jobs/%[10]s
+
 Seeded organizations:
-`, base, sims.veeamURL, full, readOnly, org, veeamsim.WoodgroveID)
+`, base, sims.veeamURL, full, readOnly, org, veeamsim.WoodgroveID, sims.graphURL, sims.loginURL, graphsim.AWSObjectID, graphsim.AWSJobID)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, o := range veeamsim.SeedOrganizations() {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.ID, o.Name, o.Description)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nSeeded applications (GET /applications/{id}/jobs):\n")
+	for _, a := range graphsim.Seed() {
+		status := "no jobs"
+		if len(a.Jobs) > 0 {
+			status = a.Jobs[0].Status.Code + " job " + a.Jobs[0].ID
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.ObjectID, a.DisplayName, status)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nMint other tokens: go run ./cmd/syncgate token -scopes Organizations.Read -ttl 1h\nStop with Ctrl-C.\n\n")
@@ -281,6 +319,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "SYNCGATE_VEEAM_URL=%s\nSYNCGATE_VEEAM_USERNAME=%s\nSYNCGATE_VEEAM_PASSWORD=%s\nSYNCGATE_VEEAM_CA_FILE=%s\n",
 		sims.veeamURL, sims.veeamUser, sims.veeamPassword, sims.caFile)
+	fmt.Fprintf(stdout, "SYNCGATE_GRAPH_TENANT_ID=%s\nSYNCGATE_GRAPH_CLIENT_ID=%s\nSYNCGATE_GRAPH_CLIENT_SECRET=%s\nSYNCGATE_GRAPH_AUTHORITY_URL=%s\nSYNCGATE_GRAPH_BASE_URL=%s\nSYNCGATE_GRAPH_CA_FILE=%s\n",
+		graphsim.SeedTenantID, graphsim.SeedClientID, sims.graphSecret, sims.loginURL, sims.graphURL, sims.caFile)
 	<-ctx.Done()
 	return nil
 }

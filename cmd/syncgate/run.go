@@ -15,6 +15,7 @@ import (
 	"github.com/syncgate/syncgate/api"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/config"
+	"github.com/syncgate/syncgate/internal/graph"
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/upstream"
@@ -141,6 +142,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
 	}
 
+	if cfg.Graph.Enabled() {
+		gc, err := newGraphClient(cfg, retry, logger)
+		if err != nil {
+			return fmt.Errorf("graph: %w", err)
+		}
+		apiCfg.Jobs = gc
+	} else {
+		apiCfg.JobsMissing = cfg.Graph.Missing()
+		logger.Warn("Microsoft Graph is not configured: its routes answer 503", "missing", apiCfg.JobsMissing)
+	}
+
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
 		Handler:           api.NewServer(apiCfg),
@@ -185,6 +197,31 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// newGraphClient builds the Graph adapter and its azidentity credential.
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, logger *slog.Logger) (*graph.Client, error) {
+	g := cfg.Graph
+	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	cred, err := graph.NewCredential(graph.CredentialConfig{
+		Kind: g.Credential, TenantID: g.TenantID, ClientID: g.ClientID, ClientSecret: g.ClientSecret.Reveal(),
+		CertificateFile: g.ClientCertificateFile, CertificatePassword: g.ClientCertificatePassword.Reveal(),
+		AuthorityHost: strings.TrimSuffix(g.AuthorityHost(), "/") + "/",
+		// A non-default authority (a proxy, a simulator, a sovereign
+		// endpoint) is not in Microsoft's instance discovery list.
+		DisableInstanceDiscovery: g.AuthorityURL != "",
+		HTTPClient:               hc,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return graph.New(graph.Config{
+		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
+		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
+	}, logger)
 }
 
 func authConfig(cfg *config.Config) auth.Config {

@@ -117,6 +117,22 @@ func TestDemo(t *testing.T) {
 		return state["status"] == "Success"
 	})
 
+	// The printed job start starts a Paused job; a second identical call is
+	// refused; GET shows the job Active.
+	jm := regexp.MustCompile(`curl -i -X POST -H 'Authorization: Bearer [^']+' (\S+/jobs/\S+/start)`).FindStringSubmatch(out)
+	if jm == nil {
+		t.Fatalf("no job start curl line in:\n%s", out)
+	}
+	if status, body := call(t, "POST", jm[1], token); status != http.StatusAccepted {
+		t.Fatalf("job start: %d %v; want 202", status, body)
+	}
+	if status, _ := call(t, "POST", jm[1], token); status != http.StatusConflict && status != http.StatusTooManyRequests {
+		t.Fatalf("second job start: %d; want 409 or 429", status)
+	}
+	if _, job := call(t, "GET", strings.TrimSuffix(jm[1], "/start"), token); job["status"] != "Active" {
+		t.Fatalf("job after start: %v; want Active", job)
+	}
+
 	// The read-only token reads but cannot start.
 	ro := regexp.MustCompile(`Read-only token:\n  (\S+)`).FindStringSubmatch(out)
 	if ro == nil {
