@@ -56,8 +56,7 @@ const DefaultRefreshBefore = 5 * time.Minute
 const (
 	maxBody      = 16 << 20 // a success body
 	maxErrorBody = 64 << 10
-	maxMessage   = 1024 // characters of a Graph message kept for logs
-	maxPages     = 50   // pages of a job list followed through @odata.nextLink
+	maxPages     = 50 // pages of a job list followed through @odata.nextLink
 )
 
 // Config is how the adapter reaches Graph and gets its tokens.

@@ -1,17 +1,13 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -38,32 +34,18 @@ type errorBody struct {
 // is KindBadResponse, except on 429, 502, 503 and 504, which gateways and load
 // balancers in front of Graph send with bodies of their own.
 func (c *Client) responseError(op string, resp *http.Response) *upstream.Error {
-	e := &upstream.Error{Service: service, Op: op, Status: resp.StatusCode, RequestID: resp.Header.Get("request-id")}
-	retryAfter, hasRetryAfter := upstream.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-	if hasRetryAfter {
-		e.RetryAfter = retryAfter
-	}
-	e.Kind = upstream.KindForStatus(resp.StatusCode, hasRetryAfter)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if err != nil {
-		e.Err = fmt.Errorf("read error body: %w", err)
-		return e
-	}
-	body = bytes.TrimSpace(body)
+	e, body := upstream.ResponseError(service, op, resp, c.now())
+	e.RequestID = resp.Header.Get("request-id")
 	if len(body) == 0 {
 		return e
 	}
 	var info errorBody
 	if err := json.Unmarshal(body, &info); err != nil || info.Error == nil {
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		default:
-			e.Kind = upstream.KindBadResponse
-		}
-		e.Message = fmt.Sprintf("error body is not a Graph error (%s, %d bytes)", contentType(resp), len(body))
+		e.ForeignBody(resp, "a Graph error", len(body))
 		return e
 	}
-	e.Code, e.Message = info.Error.Code, truncate(info.Error.Message, maxMessage)
+	e.Code = info.Error.Code
+	e.SetMessage(info.Error.Message)
 	if e.RequestID == "" {
 		e.RequestID = info.Error.InnerError.RequestID
 	}
@@ -129,25 +111,11 @@ func credentialError(op string, err error, now time.Time) *upstream.Error {
 		TraceID     string `json:"trace_id"`
 	}
 	if body, err := runtime.Payload(resp); err == nil && json.Unmarshal(body, &oauth) == nil {
-		e.Code, e.Message = oauth.Error, truncate(oauth.Description, maxMessage)
+		e.Code = oauth.Error
+		e.SetMessage(oauth.Description)
 		if e.RequestID == "" {
 			e.RequestID = oauth.TraceID
 		}
 	}
 	return e
-}
-
-func contentType(resp *http.Response) string {
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		return ct
-	}
-	return "no content type"
-}
-
-// truncate keeps at most n characters of s.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

@@ -1,10 +1,15 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"time"
+	"unicode/utf8"
 )
 
 // TransportError wraps a call that got no response from the backend. A
@@ -47,4 +52,54 @@ func KindForStatus(status int, hasRetryAfter bool) Kind {
 		return KindTimeout
 	}
 	return KindInternal
+}
+
+// Limits on what is kept of a backend's error answer.
+const (
+	maxErrorBody = 64 << 10 // bytes of an error body read
+	maxMessage   = 1024     // characters of a backend message kept for logs
+)
+
+// ResponseError begins the error for a backend's non-2xx answer: its status,
+// its Retry-After and the kind the status implies. It returns the error body
+// (at most 64 KiB, spaces trimmed) for the adapter to read its own error
+// shape from; a body that cannot be read is recorded in the error's Err.
+func ResponseError(service, op string, resp *http.Response, now time.Time) (*Error, []byte) {
+	e := &Error{Service: service, Op: op, Status: resp.StatusCode}
+	retryAfter, hasRetryAfter := ParseRetryAfter(resp.Header.Get("Retry-After"), now)
+	if hasRetryAfter {
+		e.RetryAfter = retryAfter
+	}
+	e.Kind = KindForStatus(resp.StatusCode, hasRetryAfter)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	if err != nil {
+		e.Err = fmt.Errorf("read error body: %w", err)
+		return e, nil
+	}
+	return e, bytes.TrimSpace(body)
+}
+
+// ForeignBody records that an error answer's body is not in the backend's
+// own error shape (named by shape): KindBadResponse — the gateway may be
+// talking to something else — except on 429, 502, 503 and 504, which proxies
+// and load balancers in front of the backend send with pages of their own.
+func (e *Error) ForeignBody(resp *http.Response, shape string, size int) {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	default:
+		e.Kind = KindBadResponse
+	}
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "no content type"
+	}
+	e.Message = fmt.Sprintf("error body is not %s (%s, %d bytes)", shape, ct, size)
+}
+
+// SetMessage keeps the backend's message for logs, cut to a sane length.
+func (e *Error) SetMessage(msg string) {
+	if utf8.RuneCountInString(msg) > maxMessage {
+		msg = string([]rune(msg)[:maxMessage]) + "…"
+	}
+	e.Message = msg
 }

@@ -34,7 +34,6 @@ const DefaultRefreshBefore = 5 * time.Minute
 const (
 	maxBody      = 32 << 20 // a success body (the organization list can be long)
 	maxErrorBody = 64 << 10
-	maxMessage   = 1024 // characters of a backend message kept for logs
 )
 
 // Config is how the adapter reaches and logs in to the Veeam REST API.

@@ -1,13 +1,10 @@
 package veeam
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/syncgate/syncgate/internal/upstream"
 )
@@ -27,40 +24,21 @@ type exceptionInfo struct {
 // is KindBadResponse, except on 429, 502, 503 and 504, which proxies and load
 // balancers send with bodies of their own.
 func (c *Client) responseError(op string, resp *http.Response) *upstream.Error {
-	e := &upstream.Error{Service: service, Op: op, Status: resp.StatusCode}
-	retryAfter, hasRetryAfter := upstream.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-	if hasRetryAfter {
-		e.RetryAfter = retryAfter
-	}
-	e.Kind = upstream.KindForStatus(resp.StatusCode, hasRetryAfter)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	if err != nil {
-		e.Err = fmt.Errorf("read error body: %w", err)
-		return e
-	}
-	body = bytes.TrimSpace(body)
+	e, body := upstream.ResponseError(service, op, resp, c.now())
 	if len(body) == 0 {
 		return e
 	}
 	var info exceptionInfo
 	if err := json.Unmarshal(body, &info); err != nil || body[0] != '{' {
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		default:
-			e.Kind = upstream.KindBadResponse
-		}
-		e.Message = fmt.Sprintf("error body is not RESTExceptionInfo (%s, %d bytes)", contentType(resp), len(body))
+		e.ForeignBody(resp, "RESTExceptionInfo", len(body))
 		return e
 	}
-	e.Code, e.Message = info.ErrorCode, info.Message
+	e.Code = info.ErrorCode
 	var oauthCode string
 	if e.Code == "" && json.Unmarshal(info.OAuthError, &oauthCode) == nil {
 		e.Code = oauthCode
 	}
-	if e.Message == "" {
-		e.Message = info.OAuthDescription
-	}
-	e.Message = truncate(e.Message, maxMessage)
+	e.SetMessage(cmp.Or(info.Message, info.OAuthDescription))
 	if kind, ok := codeKind(info.ErrorCode); ok {
 		e.Kind = kind
 	}
@@ -85,19 +63,4 @@ func codeKind(code string) (upstream.Kind, bool) {
 		return upstream.KindUnavailable, true
 	}
 	return 0, false
-}
-
-func contentType(resp *http.Response) string {
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		return ct
-	}
-	return "no content type"
-}
-
-// truncate keeps at most n characters of s.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
