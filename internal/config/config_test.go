@@ -72,14 +72,6 @@ func problems(t *testing.T, vars map[string]string) []Problem {
 	return cerr.Problems
 }
 
-func problemVars(ps []Problem) []string {
-	var vars []string
-	for _, p := range ps {
-		vars = append(vars, p.Var)
-	}
-	return vars
-}
-
 func TestLoadDefaults(t *testing.T) {
 	got := mustLoad(t, minimal(nil))
 	want := &Config{
