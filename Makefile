@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test build lint bench clean
+.PHONY: run test docs build lint bench clean
 
 ## run: the demo — gateway plus simulators on loopback, nothing to configure
 run:
@@ -15,6 +15,11 @@ run:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 8m ./...
+
+## docs: regenerate docs/ (swag's Swagger 2.0) and openapi.yaml (OpenAPI 3)
+## from the swag annotations in api/; swag and kin-openapi are pinned in go.mod
+docs:
+	$(GO) run ./internal/contract/docsgen
 
 ## build: bin/syncgate
 build:

@@ -140,6 +140,8 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	}
 	e.gw = httptest.NewServer(api.NewServer(cfg))
 	t.Cleanup(e.gw.Close)
+	// Every answer of the suite is checked against openapi.yaml.
+	e.gw.Client().Transport = contractChecker.Transport(e.gw.Client().Transport)
 	e.token = e.mint(allScopes...)
 	return e
 }

@@ -34,16 +34,16 @@ type jobPath struct {
 
 // Job is a Graph synchronization job as syncgate shows it.
 type Job struct {
-	ID         string `json:"id" example:"aWSSingleSignon.ff8bf889e03141ac8f7baedb059892ee.bfc8712e-0986-4d47-896b-6872713598c6"`
+	ID         string `json:"id" example:"aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"`
 	TemplateID string `json:"templateId" example:"aWSSingleSignon"`
 	// Status is NotConfigured, NotRun, Active, Paused or Quarantine (other values pass through).
 	Status                          string         `json:"status" example:"Paused"`
-	Schedule                        *JobSchedule   `json:"schedule"`
-	Quarantine                      *JobQuarantine `json:"quarantine"`
-	LastExecution                   *JobExecution  `json:"lastExecution"`
-	LastSuccessfulExecution         *JobExecution  `json:"lastSuccessfulExecution"`
+	Schedule                        *JobSchedule   `json:"schedule" extensions:"x-nullable"`
+	Quarantine                      *JobQuarantine `json:"quarantine" extensions:"x-nullable"`
+	LastExecution                   *JobExecution  `json:"lastExecution" extensions:"x-nullable"`
+	LastSuccessfulExecution         *JobExecution  `json:"lastSuccessfulExecution" extensions:"x-nullable"`
 	CountSuccessiveCompleteFailures int64          `json:"countSuccessiveCompleteFailures"`
-	SteadyStateLastAchievedTime     *time.Time     `json:"steadyStateLastAchievedTime"`
+	SteadyStateLastAchievedTime     *time.Time     `json:"steadyStateLastAchievedTime" extensions:"x-nullable" format:"date-time"`
 	TroubleshootingURL              string         `json:"troubleshootingUrl,omitempty"`
 }
 
@@ -51,24 +51,24 @@ type Job struct {
 type JobSchedule struct {
 	Interval   string     `json:"interval" example:"PT40M"`
 	State      string     `json:"state" example:"Active"`
-	Expiration *time.Time `json:"expiration"`
+	Expiration *time.Time `json:"expiration" extensions:"x-nullable" format:"date-time"`
 }
 
 // JobQuarantine says why a job is in quarantine.
 type JobQuarantine struct {
 	Reason       string     `json:"reason" example:"EncounteredQuarantineException"`
 	SeriesCount  int64      `json:"seriesCount" example:"3"`
-	CurrentBegan *time.Time `json:"currentBegan"`
-	NextAttempt  *time.Time `json:"nextAttempt"`
-	Error        *JobError  `json:"error"`
+	CurrentBegan *time.Time `json:"currentBegan" extensions:"x-nullable" format:"date-time"`
+	NextAttempt  *time.Time `json:"nextAttempt" extensions:"x-nullable" format:"date-time"`
+	Error        *JobError  `json:"error" extensions:"x-nullable"`
 }
 
 // JobExecution is one run of a job.
 type JobExecution struct {
 	State     string     `json:"state" example:"Succeeded"`
-	TimeBegan *time.Time `json:"timeBegan"`
-	TimeEnded *time.Time `json:"timeEnded"`
-	Error     *JobError  `json:"error"`
+	TimeBegan *time.Time `json:"timeBegan" extensions:"x-nullable" format:"date-time"`
+	TimeEnded *time.Time `json:"timeEnded" extensions:"x-nullable" format:"date-time"`
+	Error     *JobError  `json:"error" extensions:"x-nullable"`
 }
 
 // JobError is an error Graph reported for a job.
@@ -88,8 +88,8 @@ type JobList struct {
 
 // JobStarted answers a started job.
 type JobStarted struct {
-	ApplicationID     string `json:"applicationId" example:"0c5b9dbd-6d6c-4a7b-9a9e-3a5b4c8d2e1f"`
-	JobID             string `json:"jobId" example:"aWSSingleSignon.ff8bf889e03141ac8f7baedb059892ee.bfc8712e-0986-4d47-896b-6872713598c6"`
+	ApplicationID     string `json:"applicationId" example:"fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3"`
+	JobID             string `json:"jobId" example:"aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"`
 	PreviousStatus    string `json:"previousStatus" example:"Paused"`
 	UpstreamRequestID string `json:"upstreamRequestId,omitempty" example:"7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"`
 	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
@@ -148,6 +148,33 @@ func (s *server) pathJob(r *http.Request) (jobPath, error) {
 }
 
 // handleListJobs answers GET /applications/{applicationId}/jobs.
+//
+//	@Summary		List an application's synchronization jobs
+//	@ID			listJobs
+//	@Description	Lists the Microsoft Graph synchronization (provisioning) jobs of an Entra application, each with its status
+//	@Description	(NotConfigured, NotRun, Active, Paused or Quarantine), schedule, quarantine and last executions.
+//	@Description	Replaces `Get-MgBetaApplicationSynchronizationJob -ApplicationId`. Scope: `SyncJobs.Read`.
+//	@Tags			jobs
+//	@Produce		json
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)
+//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	JobList	"A page of the application's jobs"
+//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the SyncJobs.Read scope"
+//	@Failure		404	{object}	Problem	"not-found: Microsoft Graph does not know the application"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["SyncJobs.Read"]
+//	@Router			/applications/{applicationId}/jobs [get]
 func (s *server) handleListJobs() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := appPath{ApplicationID: chi.URLParam(r, "applicationId")}
@@ -176,6 +203,31 @@ func (s *server) handleListJobs() http.HandlerFunc {
 }
 
 // handleGetJob answers GET /applications/{applicationId}/jobs/{jobId}.
+//
+//	@Summary		Get a synchronization job
+//	@ID			getJob
+//	@Description	Reads one Microsoft Graph synchronization job of an Entra application and its status.
+//	@Description	Replaces `Get-MgBetaApplicationSynchronizationJob -ApplicationId -SynchronizationJobId`. Scope: `SyncJobs.Read`.
+//	@Tags			jobs
+//	@Produce		json
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	Job	"The job"
+//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the SyncJobs.Read scope"
+//	@Failure		404	{object}	Problem	"not-found: Microsoft Graph does not know the application or the job"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["SyncJobs.Read"]
+//	@Router			/applications/{applicationId}/jobs/{jobId} [get]
 func (s *server) handleGetJob() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.pathJob(r)
@@ -197,6 +249,47 @@ func (s *server) handleGetJob() http.HandlerFunc {
 }
 
 // handleStartJob answers POST /applications/{applicationId}/jobs/{jobId}/start.
+//
+//	@Summary		Start a synchronization job
+//	@ID			startJob
+//	@Description	Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
+//	@Description	`Start-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`.
+//	@Description
+//	@Description	Graph warns that starting a running job can stop the service, so syncgate reads the job first and starts only
+//	@Description	a Paused, Quarantine or NotRun job: Active is refused (409, unless force=true), NotConfigured or any other
+//	@Description	status is refused (422), and a second start within the cooldown is refused (429). The answer is 202 with
+//	@Description	Location pointing at the job; with dryRun=true it is 200 with what a start would do. The call takes no body
+//	@Description	(an empty JSON object is accepted). Scope: `SyncJobs.Start`.
+//	@Tags			jobs
+//	@Produce		json
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
+//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
+//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	DryRun	"dryRun=true: what a start would do; nothing was started"
+//	@Success		202	{object}	JobStarted	"The job was started"
+//	@Failure		400	{object}	Problem	"validation or malformed-body: a bad path id, query parameter or body; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the SyncJobs.Start scope"
+//	@Failure		404	{object}	Problem	"not-found: Microsoft Graph does not know the application or the job"
+//	@Failure		409	{object}	Problem	"already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation"
+//	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
+//	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
+//	@Failure		422	{object}	Problem	"not-eligible: the job is NotConfigured or in another status syncgate does not start from (currentStatus)"
+//	@Failure		429	{object}	Problem	"cooldown: the job was started too recently; Retry-After and retryAfter say when to try again"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			202	{string}	Location	"The job: /applications/{applicationId}/jobs/{jobId}"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			429	{integer}	Retry-After	"Seconds until the cooldown ends"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["SyncJobs.Start"]
+//	@Router			/applications/{applicationId}/jobs/{jobId}/start [post]
 func (s *server) handleStartJob() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var q startQuery

@@ -15,9 +15,6 @@ import (
 	"github.com/syncgate/syncgate/internal/veeam"
 )
 
-// syncParts are the organization parts a sync can be limited to.
-const syncParts = "Users Groups GroupMembers Sites Mailboxes"
-
 // orgPath is the organization id in a route's path.
 type orgPath struct {
 	OrganizationID string `path:"organizationId" validate:"guid"`
@@ -38,21 +35,22 @@ type pageQuery struct {
 // SyncRequest is the optional body of POST /organizations/{organizationId}/sync.
 type SyncRequest struct {
 	// Full runs a full synchronization instead of an incremental one (PowerShell -Full).
-	Full bool `json:"full" example:"false"`
+	Full bool `json:"full,omitempty" example:"false"`
 	// Parts limits the synchronization to these parts; omitted means all parts.
-	Parts []string `json:"parts,omitempty" validate:"omitempty,max=5,unique,dive,oneof=Users Groups GroupMembers Sites Mailboxes" example:"Users,Groups"`
+	Parts []string `json:"parts,omitempty" validate:"omitempty,max=5,unique,dive,oneof=Users Groups GroupMembers Sites Mailboxes" enums:"Users,Groups,GroupMembers,Sites,Mailboxes" example:"Users,Groups"`
 }
 
 // BulkSyncRequest is the body of POST /organizations/sync.
 type BulkSyncRequest struct {
 	SyncRequest
-	// OrganizationIDs lists the organizations to synchronize; omitted or empty means every organization.
-	OrganizationIDs []string `json:"organizationIds,omitempty" validate:"omitempty,max=1000,unique,dive,guid"`
+	// OrganizationIDs are the organizations to synchronize (up to 1000 ids);
+	// omitted or empty means every organization.
+	OrganizationIDs []string `json:"organizationIds,omitempty" validate:"omitempty,max=1000,unique,dive,guid" format:"uuid" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
 }
 
 // Organization is a Veeam organization as syncgate shows it.
 type Organization struct {
-	ID          string `json:"id" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	ID          string `json:"id" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
 	Name        string `json:"name" example:"contoso.onmicrosoft.com"`
 	OfficeName  string `json:"officeName,omitempty" example:"Contoso"`
 	Description string `json:"description,omitempty"`
@@ -70,44 +68,46 @@ type OrganizationList struct {
 	Items  []Organization `json:"items"`
 	Offset int            `json:"offset" example:"0"`
 	Limit  int            `json:"limit" example:"100"`
-	// Total is null: Veeam does not count organizations.
-	Total *int `json:"total"`
+	// Total is always null: Veeam does not count organizations.
+	Total *int `json:"total" extensions:"x-nullable"`
 }
 
 // SyncStatus is an organization's cache synchronization state.
 type SyncStatus struct {
-	OrganizationID string `json:"organizationId" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
 	// Status is Queued or Running while a sync is under way, else the last result (Success, Error), or None.
-	Status  string       `json:"status" example:"Running"`
-	Current *CurrentSync `json:"current"`
-	Last    *LastSync    `json:"last"`
+	Status string `json:"status" example:"Running"`
+	// Current is the synchronization under way, or null.
+	Current *CurrentSync `json:"current" extensions:"x-nullable"`
+	// Last is the last finished synchronization, or null if there was none.
+	Last *LastSync `json:"last" extensions:"x-nullable"`
 }
 
 // CurrentSync is a synchronization under way.
 type CurrentSync struct {
 	Type          string     `json:"type" example:"Incremental"`
 	Status        string     `json:"status" example:"Running"`
-	ScheduledTime *time.Time `json:"scheduledTime"`
-	StartTime     *time.Time `json:"startTime"`
+	ScheduledTime *time.Time `json:"scheduledTime" extensions:"x-nullable" format:"date-time"`
+	StartTime     *time.Time `json:"startTime" extensions:"x-nullable" format:"date-time"`
 }
 
 // LastSync is the last finished synchronization.
 type LastSync struct {
 	Type      string     `json:"type" example:"Full"`
 	Result    string     `json:"result" example:"Success"`
-	StartTime *time.Time `json:"startTime"`
-	EndTime   *time.Time `json:"endTime"`
+	StartTime *time.Time `json:"startTime" extensions:"x-nullable" format:"date-time"`
+	EndTime   *time.Time `json:"endTime" extensions:"x-nullable" format:"date-time"`
 	Error     string     `json:"error,omitempty"`
 }
 
 // SyncStarted answers a started organization sync.
 type SyncStarted struct {
-	OrganizationID string `json:"organizationId" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
 	Type           string `json:"type" example:"Incremental"`
 	// Parts are the parts asked for; empty means all parts.
 	Parts          []string `json:"parts"`
 	PreviousStatus string   `json:"previousStatus" example:"Success"`
-	// UpstreamRequestID is absent for Veeam, which sends no request id.
+	// UpstreamRequestID is the backend's request id; absent for Veeam, which sends none.
 	UpstreamRequestID string `json:"upstreamRequestId,omitempty"`
 	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
 }
@@ -117,7 +117,7 @@ type DryRun struct {
 	DryRun     bool `json:"dryRun" example:"true"`
 	WouldStart bool `json:"wouldStart" example:"false"`
 	// Reason is the problem type a real start would have met, or null.
-	Reason *string `json:"reason" example:"urn:syncgate:problem:already-running"`
+	Reason *string `json:"reason" extensions:"x-nullable" example:"urn:syncgate:problem:already-running"`
 	// Detail says why, when a start would be refused.
 	Detail         string `json:"detail,omitempty"`
 	PreviousStatus string `json:"previousStatus" example:"Running"`
@@ -130,13 +130,14 @@ type BulkSyncResult struct {
 
 // OrganizationResult is one organization's outcome in a bulk sync.
 type OrganizationResult struct {
-	OrganizationID string `json:"organizationId" example:"3fa85f64-5717-4562-b3fc-2c963f66afa6"`
+	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
 	// Status is what POST /organizations/{organizationId}/sync would have answered.
 	Status  int  `json:"status" example:"202"`
 	Started bool `json:"started"`
 	// WouldStart is set on a dry run.
-	WouldStart *bool    `json:"wouldStart,omitempty"`
-	Problem    *Problem `json:"problem"`
+	WouldStart *bool `json:"wouldStart,omitempty"`
+	// Problem is why the organization was not started (or, on a dry run, would not be), or null.
+	Problem *Problem `json:"problem" extensions:"x-nullable"`
 }
 
 func toOrganization(o veeam.Organization) Organization {
@@ -177,6 +178,31 @@ func (s *server) pathOrg(r *http.Request) (string, error) {
 }
 
 // handleListOrganizations answers GET /organizations.
+//
+//	@Summary		List organizations
+//	@ID			listOrganizations
+//	@Description	Lists the Microsoft 365 organizations added to Veeam Backup for Microsoft 365, a page at a time, each with
+//	@Description	syncEligible (whether Veeam can synchronize its organization cache). Veeam does not count organizations, so
+//	@Description	total is null. Replaces `Get-VBOOrganization`. Scope: `Organizations.Read`.
+//	@Tags			organizations
+//	@Produce		json
+//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)
+//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	OrganizationList	"A page of organizations"
+//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["Organizations.Read"]
+//	@Router			/organizations [get]
 func (s *server) handleListOrganizations() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := pageQuery{Limit: 100}
@@ -202,6 +228,31 @@ func (s *server) handleListOrganizations() http.HandlerFunc {
 }
 
 // handleGetOrganization answers GET /organizations/{organizationId}.
+//
+//	@Summary		Get an organization
+//	@ID			getOrganization
+//	@Description	Reads one organization from Veeam Backup for Microsoft 365, with syncEligible: true when it uses modern
+//	@Description	app-only authentication, the only kind whose organization cache Veeam synchronizes.
+//	@Description	Replaces `Get-VBOOrganization -Id`. Scope: `Organizations.Read`.
+//	@Tags			organizations
+//	@Produce		json
+//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	Organization	"The organization"
+//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
+//	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["Organizations.Read"]
+//	@Router			/organizations/{organizationId} [get]
 func (s *server) handleGetOrganization() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.pathOrg(r)
@@ -223,6 +274,31 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 }
 
 // handleGetSync answers GET /organizations/{organizationId}/sync.
+//
+//	@Summary		Get an organization's synchronization state
+//	@ID			getOrganizationSync
+//	@Description	Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
+//	@Description	Running while a sync is under way, else the last result (Success or Error), or None; current and last
+//	@Description	give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//	@Tags			organizations
+//	@Produce		json
+//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	SyncStatus	"The synchronization state"
+//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
+//	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["Organizations.Read"]
+//	@Router			/organizations/{organizationId}/sync [get]
 func (s *server) handleGetSync() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.pathOrg(r)
@@ -244,6 +320,49 @@ func (s *server) handleGetSync() http.HandlerFunc {
 }
 
 // handleStartSync answers POST /organizations/{organizationId}/sync.
+//
+//	@Summary		Start an organization cache sync
+//	@ID			startOrganizationSync
+//	@Description	Starts Veeam Backup for Microsoft 365's synchronization of the organization's objects (users, groups, sites…)
+//	@Description	with its organization cache database: the REST twin of `Start-VBOOrganizationSynchronization -Organization $org
+//	@Description	[-Full]`. An empty body runs an incremental sync of every part.
+//	@Description
+//	@Description	Before starting, syncgate reads the organization and its sync state: a sync already Queued or Running is
+//	@Description	refused (409, unless force=true), an organization without modern app-only authentication is refused (422),
+//	@Description	and a second start within the cooldown is refused (429). The answer is 202 with Location pointing at
+//	@Description	GET /organizations/{organizationId}/sync; with dryRun=true it is 200 with what a start would do.
+//	@Description	Scope: `Organizations.Sync`.
+//	@Tags			organizations
+//	@Accept			json
+//	@Produce		json
+//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
+//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Param			body			body	SyncRequest	false	"Sync options; empty or omitted: incremental, every part"
+//	@Success		200	{object}	DryRun	"dryRun=true: what a start would do; nothing was started"
+//	@Success		202	{object}	SyncStarted	"The sync was started"
+//	@Failure		400	{object}	Problem	"validation or malformed-body: a bad path id, query parameter or body; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Sync scope"
+//	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
+//	@Failure		409	{object}	Problem	"already-running: a sync is Queued or Running (currentStatus says which); conflict: Veeam reports a conflicting operation"
+//	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
+//	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
+//	@Failure		422	{object}	Problem	"not-eligible: the organization does not use modern app-only authentication, so Veeam cannot synchronize its cache"
+//	@Failure		429	{object}	Problem	"cooldown: the organization was started too recently; Retry-After and retryAfter say when to try again"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			202	{string}	Location	"The synchronization state: /organizations/{organizationId}/sync"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			429	{integer}	Retry-After	"Seconds until the cooldown ends"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["Organizations.Sync"]
+//	@Router			/organizations/{organizationId}/sync [post]
 func (s *server) handleStartSync() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var q startQuery
@@ -275,6 +394,38 @@ func (s *server) handleStartSync() http.HandlerFunc {
 
 // handleBulkSync answers POST /organizations/sync: a start per organization,
 // a few at a time, each with the outcome the single call would have had.
+//
+//	@Summary		Start a cache sync of many organizations
+//	@ID			startBulkOrganizationSync
+//	@Description	Starts the organization cache sync of every organization Veeam Backup for Microsoft 365 knows, or of the
+//	@Description	listed organizationIds: `Get-VBOOrganization | % { Start-VBOOrganizationSynchronization -Organization $_ }`
+//	@Description	as one call. Each organization goes through the same checks as POST /organizations/{organizationId}/sync, and
+//	@Description	its result carries the status that call would have answered (202, 409, 422, 429, 404…) with its problem.
+//	@Description	The call itself fails only when the list of organizations cannot be read. With dryRun=true, nothing is
+//	@Description	started and each result says whether it would start (status 200). Scope: `Organizations.Sync`.
+//	@Tags			organizations
+//	@Accept			json
+//	@Produce		json
+//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
+//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Param			body			body	BulkSyncRequest	false	"Sync options and the organizations; empty or omitted: incremental, every part, every organization"
+//	@Success		200	{object}	BulkSyncResult	"One result per organization"
+//	@Failure		400	{object}	Problem	"validation or malformed-body: a bad path id, query parameter or body; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Sync scope"
+//	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
+//	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["Organizations.Sync"]
+//	@Router			/organizations/sync [post]
 func (s *server) handleBulkSync() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var q startQuery

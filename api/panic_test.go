@@ -61,8 +61,9 @@ func TestPanicBecomesProblem(t *testing.T) {
 		Organizations: orgs,
 	}))
 	defer srv.Close()
+	client := &http.Client{Transport: contractChecker.Transport(srv.Client().Transport)}
 	for range 2 {
-		resp, err := http.Get(srv.URL + "/organizations/62c4ab35-68fb-4a48-ae4d-8103635b9526")
+		resp, err := client.Get(srv.URL + "/organizations/62c4ab35-68fb-4a48-ae4d-8103635b9526")
 		if err != nil {
 			t.Fatal(err)
 		}

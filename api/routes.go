@@ -6,6 +6,10 @@ import "github.com/go-chi/chi/v5"
 func addRoutes(r chi.Router, s *server) {
 	r.Get("/healthz", s.handleHealthz())
 	r.Get("/readyz", s.handleReadyz())
+	r.Get("/openapi.yaml", s.handleOpenAPI())
+	r.Get("/swagger", s.handleSwaggerRedirect())
+	r.Get("/swagger/", s.handleSwaggerUI())
+	r.Get("/swagger/{file}", s.handleSwaggerFile())
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.Auth.Authenticate(s.fail))

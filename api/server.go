@@ -114,6 +114,15 @@ func notConfigured(backend string, missing []string) *Problem {
 }
 
 // handleHealthz answers GET /healthz: the process is alive.
+//
+//	@Summary		Liveness
+//	@ID			healthz
+//	@Description	Answers 200 while the process serves requests.
+//	@Tags			health
+//	@Produce		json
+//	@Success		200	{object}	Health	"Alive: status ok"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Router			/healthz [get]
 func (s *server) handleHealthz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusOK, Health{Status: "ok"})
@@ -121,6 +130,16 @@ func (s *server) handleHealthz() http.HandlerFunc {
 }
 
 // handleReadyz answers GET /readyz: configuration valid and signing keys loaded.
+//
+//	@Summary		Readiness
+//	@ID			readyz
+//	@Description	Answers 200 when the gateway can serve: its configuration is valid and the token signing keys are loaded.
+//	@Tags			health
+//	@Produce		json
+//	@Success		200	{object}	Health	"Ready: status ready"
+//	@Failure		503	{object}	Problem	"upstream-unavailable: not ready (the detail says why)"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Router			/readyz [get]
 func (s *server) handleReadyz() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := s.Ready(r.Context()); err != nil {

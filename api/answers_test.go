@@ -1,0 +1,216 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/syncgate/syncgate"
+	"github.com/syncgate/syncgate/api"
+	"github.com/syncgate/syncgate/internal/contract"
+	"github.com/syncgate/syncgate/internal/graph"
+	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/sim/graphsim"
+	"github.com/syncgate/syncgate/internal/sim/veeamsim"
+	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/upstream"
+	"github.com/syncgate/syncgate/internal/veeam"
+)
+
+// stubOrgs is an OrganizationSyncer whose every call fails with err.
+type stubOrgs struct{ err error }
+
+func (s stubOrgs) Organizations(context.Context, int, int) (veeam.OrganizationPage, error) {
+	return veeam.OrganizationPage{}, s.err
+}
+func (s stubOrgs) Organization(context.Context, string) (veeam.Organization, error) {
+	return veeam.Organization{}, s.err
+}
+func (s stubOrgs) StartSync(context.Context, string, veeam.SyncRequest) error { return s.err }
+func (s stubOrgs) SyncState(context.Context, string) (veeam.SyncState, error) {
+	return veeam.SyncState{}, s.err
+}
+
+// stubJobs is a JobStarter whose every call fails with err.
+type stubJobs struct{ err error }
+
+func (s stubJobs) Jobs(context.Context, string) ([]graph.Job, error) { return nil, s.err }
+func (s stubJobs) Job(context.Context, string, string) (graph.Job, error) {
+	return graph.Job{}, s.err
+}
+func (s stubJobs) StartJob(context.Context, string, string) (graph.StartResult, error) {
+	return graph.StartResult{}, s.err
+}
+
+// TestEveryDocumentedAnswer produces every answer openapi.yaml documents,
+// operation by operation and status by status, from the gateway (in front of
+// the simulators, or of adapters failing on purpose), and checks each against
+// the contract: the contract promises nothing the gateway does not do.
+func TestEveryDocumentedAnswer(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(syncgate.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	checker, err := contract.NewChecker(syncgate.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(base http.RoundTripper) *http.Client {
+		return &http.Client{
+			Transport:     checker.Transport(contractChecker.Transport(base)),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	type target struct {
+		url    string
+		client *http.Client
+		token  string
+	}
+	newReal := func() (target, *env) {
+		e := newEnv(t)
+		return target{e.gw.URL, client(e.gw.Client().Transport), e.token}, e
+	}
+	live, liveEnv := newReal()
+	stub := func(err error) target {
+		srv := httptest.NewServer(api.NewServer(api.Config{
+			Auth:          fakeAuth{},
+			Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start"},
+			Guard:         guard.New(store.NewMemory(time.Now), time.Minute),
+			Organizations: stubOrgs{err},
+			Jobs:          stubJobs{err},
+			Ready:         func(context.Context) error { return err },
+		}))
+		t.Cleanup(srv.Close)
+		return target{srv.URL, client(srv.Client().Transport), ""}
+	}
+	failing := func(kind upstream.Kind) target {
+		return stub(&upstream.Error{Service: "veeam", Op: "test", Kind: kind, Status: 500, RetryAfter: 30 * time.Second})
+	}
+	send := func(to target, method, path, body, contentType string) *http.Response {
+		t.Helper()
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		hr, err := http.NewRequest(method, to.url+path, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if to.token != "" {
+			hr.Header.Set("Authorization", "Bearer "+to.token)
+		}
+		if body != "" {
+			hr.Header.Set("Content-Type", contentType)
+		}
+		resp, err := to.client.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+
+	// fill puts seeded ids into a path template; refused picks targets a
+	// start refuses as not eligible.
+	fill := func(path string, refused bool) string {
+		org, app, job := veeamsim.ContosoID, graphsim.AWSObjectID, graphsim.AWSJobID
+		if refused {
+			org, app, job = veeamsim.NorthwindID, graphsim.DropboxObjectID, graphsim.DropboxJobID
+		}
+		return strings.NewReplacer("{organizationId}", org, "{applicationId}", app, "{jobId}", job, "{file}", "swagger-ui.css").Replace(path)
+	}
+	big := `{"parts":["` + strings.Repeat("a", 70<<10) + `"]}`
+
+	// answer makes the gateway give status for the operation.
+	answer := func(method, path string, status int) (*http.Response, bool) {
+		p := fill(path, false)
+		isStart := method == "POST" && path != "/organizations/sync"
+		switch status {
+		case 200:
+			switch {
+			case isStart:
+				return send(live, method, p+"?dryRun=true", "", ""), true
+			case method == "POST":
+				return send(live, method, p, `{"organizationIds":["`+veeamsim.FabrikamID+`"]}`, "application/json"), true
+			}
+			return send(live, method, p, "", ""), true
+		case 202:
+			fresh, _ := newReal()
+			return send(fresh, method, p, "", ""), true
+		case 301:
+			return send(live, method, p, "", ""), true
+		case 400:
+			return send(live, method, p+"?bogus=1", "", ""), true
+		case 401:
+			return send(target{live.url, live.client, ""}, method, p, "", ""), true
+		case 403:
+			return send(target{live.url, live.client, liveEnv.mint("Nothing.Else")}, method, p, "", ""), true
+		case 404:
+			if path == "/swagger/{file}" {
+				return send(live, method, "/swagger/nothing.js", "", ""), true
+			}
+			return send(failing(upstream.KindNotFound), method, p, "", ""), true
+		case 409:
+			return send(failing(upstream.KindConflict), method, p, "", ""), true
+		case 413:
+			return send(live, method, p, big, "application/json"), true
+		case 415:
+			return send(live, method, p, `{"full":true}`, "text/plain"), true
+		case 422:
+			return send(live, method, fill(path, true), "", ""), true
+		case 429:
+			fresh, _ := newReal()
+			if r := send(fresh, method, p, "", ""); r.StatusCode != http.StatusAccepted {
+				t.Fatalf("%s %s: first start %d", method, p, r.StatusCode)
+			}
+			return send(fresh, method, p+"?force=true", "", ""), true
+		case 500:
+			return send(stub(errors.New("a bug")), method, p, "", ""), true
+		case 502:
+			return send(failing(upstream.KindInternal), method, p, "", ""), true
+		case 503:
+			return send(failing(upstream.KindThrottled), method, p, "", ""), true
+		case 504:
+			return send(failing(upstream.KindTimeout), method, p, "", ""), true
+		}
+		return nil, false
+	}
+
+	paths := doc.Paths.InMatchingOrder()
+	slices.Sort(paths)
+	for _, path := range paths {
+		for method, op := range doc.Paths.Value(path).Operations() {
+			for code := range op.Responses.Map() {
+				status, _ := strconv.Atoi(code)
+				name := method + " " + path + " " + code
+				t.Run(name, func(t *testing.T) {
+					resp, ok := answer(method, path, status)
+					if !ok {
+						t.Fatalf("no way to produce %s: teach this test, or stop documenting it", name)
+					}
+					if resp.StatusCode != status {
+						t.Fatalf("answered %d; want %d", resp.StatusCode, status)
+					}
+				})
+			}
+		}
+	}
+	checked, violations := checker.Report()
+	for _, v := range violations {
+		t.Errorf("contract violation: %s", v)
+	}
+	if missing := checker.Unexercised(); len(missing) > 0 {
+		t.Errorf("documented answers not produced:\n  %s", strings.Join(missing, "\n  "))
+	}
+	t.Logf("%d answers checked against openapi.yaml", checked)
+}
