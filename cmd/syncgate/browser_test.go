@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+
+	"github.com/syncgate/syncgate/internal/sim/graphsim"
+	"github.com/syncgate/syncgate/internal/sim/veeamsim"
+)
+
+// chromiumPath returns the first Chromium found on the PATH or in /usr/bin.
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		if p := filepath.Join("/usr/bin", name); fileExists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// TestBrowserSwaggerTryItOut drives the demo's Swagger UI in headless
+// Chromium as a user would: Authorize with the printed all-scopes token, then
+// "Try it out" and Execute the organization sync start and the job start,
+// each of which must answer 202 on the page.
+func TestBrowserSwaggerTryItOut(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no chromium or chromium-browser found; CI must run the browser test (.ci/run installs chromium)")
+		}
+		t.Skip("no chromium or chromium-browser found; install Chromium to run the Swagger UI browser test")
+	}
+
+	env := map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()}
+	stdout, stderr, _, done, runErr := startRun(t, env, "demo", "-addr", "127.0.0.1:0", "-sync-duration", "1s")
+	waitFor(t, "the demo banner", 20*time.Second, func() bool {
+		select {
+		case <-done:
+			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
+		default:
+		}
+		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
+	})
+	out := stdout.String()
+	bm := regexp.MustCompile(`Swagger UI: (\S+)/swagger/`).FindStringSubmatch(out)
+	tm := regexp.MustCompile(`Token with every scope[^\n]*\n  (\S+)`).FindStringSubmatch(out)
+	if bm == nil || tm == nil {
+		t.Fatalf("no Swagger UI address or all-scopes token in:\n%s", out)
+	}
+	base, token := bm[1], tm[1]
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 1024),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+
+	type css = chromedp.CSS
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(base+"/swagger/"),
+		chromedp.Click(css(".btn.authorize")),
+		// Typed at once: SendKeys would send the long token key by key.
+		chromedp.Focus(css(".auth-container input")),
+		chromedp.Func(func(ctx context.Context, tgt *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tgt, input.InsertText, input.InsertTextParams{Text: token})
+			return err
+		}),
+		chromedp.Click(css(".auth-btn-wrapper .authorize")),
+		chromedp.Click(css(".auth-btn-wrapper .btn-done")),
+		chromedp.WaitNotPresent(css(".dialog-ux")),
+	); err != nil {
+		t.Fatalf("authorize in Swagger UI: %v", err)
+	}
+
+	tests := []struct {
+		op     string
+		params map[string]string
+	}{
+		{"#operations-organizations-startOrganizationSync", map[string]string{"organizationId": veeamsim.ContosoID}},
+		{"#operations-jobs-startJob", map[string]string{"applicationId": graphsim.AWSObjectID, "jobId": graphsim.AWSJobID}},
+	}
+	for _, tt := range tests {
+		op := tt.op
+		if err := chromedp.Do(bctx,
+			chromedp.ScrollIntoView(css(op)),
+			chromedp.Click(css(op+" .opblock-summary")),
+			chromedp.Click(css(op+" .try-out__btn")),
+		); err != nil {
+			t.Fatalf("%s: open and try it out: %v", op, err)
+		}
+		for name, want := range tt.params {
+			sel := css(op + ` tr[data-param-name="` + name + `"] input`)
+			got, err := chromedp.Run(bctx, chromedp.Value(sel))
+			if err != nil {
+				t.Fatalf("%s: read parameter %s: %v", op, name, err)
+			}
+			if got == want {
+				continue
+			}
+			t.Logf("%s: parameter %s holds %q, not the seeded %q; typing it", op, name, got, want)
+			if err := chromedp.Do(bctx, chromedp.Clear(sel), chromedp.SendKeys(sel, want)); err != nil {
+				t.Fatalf("%s: fill parameter %s: %v", op, name, err)
+			}
+		}
+		status := css(op + " .live-responses-table .response .response-col_status")
+		if err := chromedp.Do(bctx, chromedp.Click(css(op+" .execute")), chromedp.WaitVisible(status)); err != nil {
+			t.Fatalf("%s: execute: %v", op, err)
+		}
+		got, err := chromedp.Run(bctx, chromedp.Text(status))
+		if err != nil {
+			t.Fatalf("%s: read the response status: %v", op, err)
+		}
+		if f := strings.Fields(got); len(f) == 0 || f[0] != "202" {
+			body, _ := chromedp.Run(bctx, chromedp.Text(css(op+" .live-responses-table .response-col_description")))
+			t.Errorf("%s: Swagger UI shows status %q; want 202 (%s)", op, got, body)
+		}
+	}
+
+	// The viewport, scrolled to the last live response, shows its 202.
+	if err := chromedp.Do(bctx, chromedp.ScrollIntoView(css(tests[len(tests)-1].op+" .live-responses-table"))); err != nil {
+		t.Fatalf("scroll to the last response: %v", err)
+	}
+	png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(t.ArtifactDir(), "swagger-try-it-out.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the final page: %s (kept with go test -artifacts)", path)
+}
