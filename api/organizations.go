@@ -254,23 +254,10 @@ func (s *server) handleListOrganizations() http.HandlerFunc {
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations/{organizationId} [get]
 func (s *server) handleGetOrganization() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, err := s.pathOrg(r)
-		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		orgs, ok := s.organizations(w, r)
-		if !ok {
-			return
-		}
-		org, err := orgs.Organization(r.Context(), id)
-		if err != nil {
-			s.problem(w, r, problemFor(err, "organization "+id))
-			return
-		}
-		encode(w, http.StatusOK, toOrganization(org))
-	}
+	return s.readOrganization(func(ctx context.Context, orgs OrganizationSyncer, id string) (any, error) {
+		org, err := orgs.Organization(ctx, id)
+		return toOrganization(org), err
+	})
 }
 
 // handleGetSync answers GET /organizations/{organizationId}/sync.
@@ -300,6 +287,15 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations/{organizationId}/sync [get]
 func (s *server) handleGetSync() http.HandlerFunc {
+	return s.readOrganization(func(ctx context.Context, orgs OrganizationSyncer, id string) (any, error) {
+		st, err := orgs.SyncState(ctx, id)
+		return toSyncStatus(st), err
+	})
+}
+
+// readOrganization is a GET of one organization's resource: validate the
+// path (and that there is no query), then answer what read returns.
+func (s *server) readOrganization(read func(ctx context.Context, orgs OrganizationSyncer, id string) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.pathOrg(r)
 		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
@@ -310,12 +306,12 @@ func (s *server) handleGetSync() http.HandlerFunc {
 		if !ok {
 			return
 		}
-		st, err := orgs.SyncState(r.Context(), id)
+		out, err := read(r.Context(), orgs, id)
 		if err != nil {
 			s.problem(w, r, problemFor(err, "organization "+id))
 			return
 		}
-		encode(w, http.StatusOK, toSyncStatus(st))
+		encode(w, http.StatusOK, out)
 	}
 }
 
