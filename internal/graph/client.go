@@ -121,9 +121,6 @@ type principals struct {
 // a token. A plain-http base URL and a transport that skips certificate
 // verification are logged as warnings here.
 func New(cfg Config, logger *slog.Logger) (*Client, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	if cfg.Credential == nil {
 		return nil, errors.New("graph: a credential is required")
 	}
@@ -154,31 +151,15 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if scope == "" {
 		scope = origin + "/.default"
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		if client, err = upstream.NewHTTPClient(upstream.HTTPConfig{}); err != nil {
-			return nil, fmt.Errorf("graph: %w", err)
-		}
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	retry := cfg.Retry
-	if retry.Now == nil {
-		retry.Now = now
+	ad, err := upstream.NewAdapter(service, u, cfg.HTTPClient, cfg.Now, cfg.Retry, logger)
+	if err != nil {
+		return nil, err
 	}
 	refreshBefore := cfg.RefreshBefore
 	if refreshBefore <= 0 {
 		refreshBefore = DefaultRefreshBefore
 	}
-	logger = logger.With("service", service)
-	if u.Scheme == "http" {
-		logger.Warn("graph: base URL is plain http: access tokens cross the network unencrypted", "url", u.Redacted())
-	}
-	if upstream.InsecureSkipVerify(client) {
-		logger.Warn("graph: TLS certificate verification is DISABLED: any server can pose as Graph and receive the gateway's access tokens", "url", u.Redacted())
-	}
+	now, logger := ad.Now, ad.Logger
 	logger.Debug("graph: client ready", "url", u.Redacted(), "version", version, "job_path", cmp.Or(cfg.JobPath, PathApplications),
 		"scope", scope, "tenant_id", cfg.TenantID, "client_id", cfg.ClientID)
 	return &Client{
@@ -186,8 +167,8 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		prefix: prefix,
 		api:    prefix + "/" + url.PathEscape(version),
 		spMode: cfg.JobPath == PathServicePrincipals,
-		http:   client,
-		retry:  retry,
+		http:   ad.HTTP,
+		retry:  ad.Retry,
 		now:    now,
 		log:    logger,
 		tokens: &tokens{

@@ -80,9 +80,6 @@ type Client struct {
 // in. A client whose transport skips certificate verification is logged as a
 // warning here.
 func New(cfg Config, logger *slog.Logger) (*Client, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, errors.New("veeam: base URL does not parse") // its text may hold a password
@@ -97,41 +94,24 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if version == "" {
 		version = "v8"
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		if client, err = upstream.NewHTTPClient(upstream.HTTPConfig{}); err != nil {
-			return nil, fmt.Errorf("veeam: %w", err)
-		}
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	retry := cfg.Retry
-	if retry.Now == nil {
-		retry.Now = now
+	ad, err := upstream.NewAdapter(service, u, cfg.HTTPClient, cfg.Now, cfg.Retry, logger)
+	if err != nil {
+		return nil, err
 	}
 	refreshBefore := cfg.RefreshBefore
 	if refreshBefore <= 0 {
 		refreshBefore = DefaultRefreshBefore
-	}
-	logger = logger.With("service", service)
-	if u.Scheme == "http" {
-		logger.Warn("veeam: base URL is plain http: the password and tokens cross the network unencrypted", "url", u.Redacted())
-	}
-	if upstream.InsecureSkipVerify(client) {
-		logger.Warn("veeam: TLS certificate verification is DISABLED: any server can pose as Veeam and receive the service account's password", "url", u.Redacted())
 	}
 	return &Client{
 		base:          strings.TrimSuffix(u.String(), "/"),
 		version:       url.PathEscape(version),
 		username:      cfg.Username,
 		password:      cfg.Password,
-		http:          client,
-		retry:         retry,
+		http:          ad.HTTP,
+		retry:         ad.Retry,
 		refreshBefore: refreshBefore,
-		now:           now,
-		log:           logger,
+		now:           ad.Now,
+		log:           ad.Logger,
 	}, nil
 }
 
