@@ -116,6 +116,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 		Ready: verifier.Ready,
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget}
+	if cfg.RetryAfterBudget == 0 {
+		// SYNCGATE_RETRY_AFTER_BUDGET=0 means never wait; a zero policy
+		// field would mean the default.
+		retry.RetryAfterBudget = -1
+	}
 	if cfg.Veeam.Enabled() {
 		hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: cfg.Veeam.CAFile, InsecureSkipVerify: cfg.Veeam.InsecureSkipVerify, Timeout: cfg.Veeam.Timeout})
 		if err != nil {
