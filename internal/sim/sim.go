@@ -223,8 +223,10 @@ func (f *Faults) Wrap(writeErr ErrorWriter, next http.Handler) http.Handler {
 			select {
 			case <-t.C:
 			case <-r.Context().Done():
+				// The caller gave up: answer nothing rather than an
+				// implicit empty 200.
 				t.Stop()
-				return
+				panic(http.ErrAbortHandler)
 			}
 		}
 		if fault.Drop {

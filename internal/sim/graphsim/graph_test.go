@@ -503,11 +503,13 @@ func TestFaults(t *testing.T) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.graphSrv.URL+startPaths[0], nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		resp, err := e.client.Do(req)
+		status := "no answer"
 		if err == nil {
+			status = resp.Status
 			resp.Body.Close()
 		}
 		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("err = %v, want the deadline", err)
+			t.Fatalf("err = %v (%s), want the deadline", err, status)
 		}
 		e.graph.Faults.Reset()
 		if job, _ := e.graph.Job(graphsim.AWSObjectID, graphsim.AWSJobID); job.Status.Code != graphsim.StatusPaused {
