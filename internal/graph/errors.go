@@ -50,7 +50,7 @@ func (c *Client) responseError(op string, resp *http.Response) *upstream.Error {
 		e.RequestID = info.Error.InnerError.RequestID
 	}
 	if kind, ok := codeKind(e.Code); ok {
-		e.Kind = kind
+		e.Refine(kind)
 	}
 	return e
 }

@@ -54,6 +54,25 @@ func KindForStatus(status int, hasRetryAfter bool) Kind {
 	return KindInternal
 }
 
+// Refine narrows e's kind by what the backend's error code names (k). The
+// status decides first: an answer that says "come back later" (429, or 503)
+// stays a 503 for the caller, with the backend's Retry-After, whatever the
+// code reads like; a code can only refine it to KindUnavailable. On any
+// other status the code's kind applies, since Veeam documents its codes and
+// not its statuses.
+func (e *Error) Refine(k Kind) {
+	switch e.Kind {
+	case KindThrottled, KindUnavailable:
+		if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
+			if k == KindUnavailable || k == KindThrottled {
+				e.Kind = k
+			}
+			return
+		}
+	}
+	e.Kind = k
+}
+
 // Limits on what is kept of a backend's error answer.
 const (
 	maxErrorBody = 64 << 10 // bytes of an error body read

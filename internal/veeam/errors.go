@@ -40,7 +40,7 @@ func (c *Client) responseError(op string, resp *http.Response) *upstream.Error {
 	}
 	e.SetMessage(cmp.Or(info.Message, info.OAuthDescription))
 	if kind, ok := codeKind(info.ErrorCode); ok {
-		e.Kind = kind
+		e.Refine(kind)
 	}
 	return e
 }

@@ -40,6 +40,11 @@ func TestErrorMapping(t *testing.T) {
 		{"ProxyOffline", true, 500, "", "", exception("ProxyOffline"), upstream.KindUnavailable, "ProxyOffline", 0},
 		{"OrganizationTransfer", true, 500, "", "", exception("OrganizationTransfer"), upstream.KindInternal, "OrganizationTransfer", 0},
 		{"HttpError", false, 500, "", "", exception("HttpError"), upstream.KindInternal, "HttpError", 0},
+		// a "come back later" status decides; the code only refines it
+		{"503 with Retry-After and a Timeout code", true, 503, "30", "", exception("Timeout"), upstream.KindThrottled, "Timeout", 30 * time.Second},
+		{"429 with a ResourceAccessDenied code", false, 429, "5", "", exception("ResourceAccessDenied"), upstream.KindThrottled, "ResourceAccessDenied", 5 * time.Second},
+		{"503 with Retry-After and ProxyOffline", false, 503, "10", "", exception("ProxyOffline"), upstream.KindUnavailable, "ProxyOffline", 10 * time.Second},
+		{"503 without Retry-After and a Timeout code", false, 503, "", "", exception("Timeout"), upstream.KindUnavailable, "Timeout", 0},
 		// then the status
 		{"400", true, 400, "", "", exception(""), upstream.KindInvalid, "", 0},
 		{"403", false, 403, "", "", exception(""), upstream.KindAuth, "", 0},
