@@ -200,6 +200,10 @@ func TestStartSyncDryRun(t *testing.T) {
 	if d.WouldStart || d.Reason == nil || *d.Reason != api.TypeCooldown {
 		t.Errorf("dry run in cooldown = %+v; want wouldStart false, reason cooldown", d)
 	}
+	// It reads the organization anyway: the sync just started is Queued or Running.
+	if d.PreviousStatus != "Queued" && d.PreviousStatus != "Running" {
+		t.Errorf("dry run in cooldown: previousStatus %q; want the sync's state, Queued or Running", d.PreviousStatus)
+	}
 }
 
 func TestBulkSync(t *testing.T) {

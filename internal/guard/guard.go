@@ -136,6 +136,16 @@ func (p *Policy) decide(ctx context.Context, s Start) (Outcome, error) {
 		}
 		if found {
 			out.Refusal = cooldownRefusal("", left)
+			if !s.DryRun {
+				return out, nil
+			}
+			// A dry run is for seeing: it reads the target anyway, so it
+			// says what the target is doing during the cooldown.
+			st, err := s.Precheck(ctx)
+			if err != nil {
+				return out, err
+			}
+			out.PreviousStatus, out.Refusal.Status = st.Status, st.Status
 			return out, nil
 		}
 	}

@@ -110,6 +110,9 @@ func TestPolicyCooldown(t *testing.T) {
 		if refusal == nil || refusal.Reason != guard.Cooldown || refusal.RetryAfter != 40*time.Second {
 			t.Fatalf("dry=%v: got %+v, %v; want cooldown with 40s left", dry, out, err)
 		}
+		if dry && (out.PreviousStatus != "Paused" || refusal.Status != "Paused") {
+			t.Errorf("dry run in the cooldown: previous status %q, refusal status %q; want the target read (Paused)", out.PreviousStatus, refusal.Status)
+		}
 	}
 	// Another target is not affected.
 	if _, err := p.Start(ctx, tg.start("job:b", false, false)); err != nil {
