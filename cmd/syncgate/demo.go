@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -128,13 +127,12 @@ func randomSecret() string {
 // runDemo runs the gateway against the simulators, with a signing key made
 // at start and served as JWKS so the real verification path runs.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", "Runs the gateway and simulated Veeam, Graph and Entra login servers on loopback, with nothing to configure,\nand prints ready-to-use tokens and curl lines.")
 	addr := fs.String("addr", "127.0.0.1:8080", "the gateway's listen address")
 	cooldown := fs.Duration("cooldown", 60*time.Second, "the start cooldown (0 disables)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	syncTime := fs.Duration("sync-duration", 8*time.Second, "how long a simulated Veeam sync takes from Queued to Success")
-	if err := fs.Parse(args); err != nil {
+	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -265,8 +263,7 @@ Seeded organizations:
 
 // runToken mints a token for the demo signing key.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("token", "Prints a token signed with the running demo's key (or -key).")
 	key := fs.String("key", demoKeyPath(getenv), "PEM private key to sign with (the running demo's by default)")
 	scopes := fs.String("scopes", strings.Join(allScopes, ","), "comma-separated scopes")
 	sub := fs.String("sub", "demo-user", "subject")
@@ -274,7 +271,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	roles := fs.Bool("roles", false, "put the scopes in the roles claim, as Entra app-only tokens do")
 	issuer := fs.String("issuer", demoIssuer, "iss claim")
 	audience := fs.String("audience", demoAudience, "aud claim")
-	if err := fs.Parse(args); err != nil {
+	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
 	m, err := auth.LoadMinter(*key, *issuer, *audience)
@@ -297,11 +294,10 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 
 // runSim runs only the simulators, for other tools' tests and load runs.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("sim", "Runs only the simulated backends and prints the SYNCGATE_* settings that point a gateway at them.")
 	dir := fs.String("dir", "", "folder for the CA certificate (default: a new temporary folder)")
 	syncTime := fs.Duration("sync-duration", 8*time.Second, "how long a simulated Veeam sync takes from Queued to Success")
-	if err := fs.Parse(args); err != nil {
+	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
 	if *dir == "" {

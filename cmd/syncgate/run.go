@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -30,7 +31,8 @@ Usage:
   syncgate demo        gateway plus simulated backends on loopback, nothing to configure
   syncgate token       mint a token for the demo signing key
   syncgate sim         run only the simulated backends
-  syncgate version     print the version
+  syncgate version     print the version (also -v, --version)
+  syncgate help        this text (also -h, --help)
 
 Run "syncgate <command> -h" for a command's flags; README.md lists every variable.
 `
@@ -39,8 +41,17 @@ Run "syncgate <command> -h" for a command's flags; README.md lists every variabl
 // arguments, environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmd, rest := "serve", args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		cmd, rest = rest[0], rest[1:]
+	if len(rest) > 0 {
+		switch rest[0] {
+		case "-h", "-help", "--help":
+			cmd, rest = "help", rest[1:]
+		case "-v", "-version", "--version":
+			cmd, rest = "version", rest[1:]
+		default:
+			if !strings.HasPrefix(rest[0], "-") {
+				cmd, rest = rest[0], rest[1:]
+			}
+		}
 	}
 	switch cmd {
 	case "serve":
@@ -59,19 +70,52 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
+	return fmt.Errorf("unknown command %q; the commands are serve, demo, token, sim, version and help", cmd)
+}
+
+// newFlags is a command's flag set; its usage names the command, says what
+// it does and lists the flags.
+func newFlags(name, what string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: syncgate %s [flags]\n\n%s\n\nFlags:\n", name, what)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses a command's flags. Asked for help (-h, -help, --help),
+// it prints the command's usage to stdout and reports help, so the command
+// exits 0; a bad flag prints the error and the usage to stderr.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (help bool, err error) {
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	err = fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(out.Bytes())
+		return true, nil
+	case err != nil:
+		_, _ = stderr.Write(out.Bytes())
+		return false, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		_, _ = stderr.Write(out.Bytes())
+		return false, fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return false, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: syncgate serve\n\nConfigured from the environment:")
+		fmt.Fprintln(fs.Output(), "Usage: syncgate serve\n\nConfigured from the environment:")
 		for _, v := range config.Vars() {
-			fmt.Fprintf(stderr, "  %-44s %s\n", v.Name, v.Description)
+			fmt.Fprintf(fs.Output(), "  %-44s %s\n", v.Name, v.Description)
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
 	cfg, err := config.Load(getenv)
