@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -118,12 +119,32 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
+	unknown := unknownVars(getenv)
 	cfg, err := config.Load(getenv)
 	if err != nil {
+		// A typo is the likeliest cause of a missing setting: say so.
+		for _, u := range unknown {
+			err = fmt.Errorf("%w\n  %s", err, u)
+		}
 		return err
 	}
 	logger := newLogger(cfg, stdout)
+	for _, u := range unknown {
+		logger.Warn(u.String(), "variable", u.Name, "closest", u.Closest)
+	}
 	return serve(ctx, cfg, logger, nil)
+}
+
+// unknownVars lists the SYNCGATE_* variables of the process's environment,
+// as getenv sees them, that syncgate does not read.
+func unknownVars(getenv func(string) string) []config.UnknownVar {
+	var set []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); getenv(name) != "" {
+			set = append(set, kv)
+		}
+	}
+	return config.Unknown(set)
 }
 
 // newLogger makes the process's logger as configured.
