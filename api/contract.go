@@ -126,8 +126,7 @@ func (s *server) handleSwaggerFile() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := chi.URLParam(r, "file")
 		if _, err := fs.Stat(swaggerFiles.FS, name); err != nil {
-			s.problem(w, r, newProblem(http.StatusNotFound, TypeRouteNotFound, "No such route",
-				"Swagger UI has no file "+strconv.Quote(name)))
+			s.fail(w, r, newProblem(kindRouteNotFound, "Swagger UI has no file "+strconv.Quote(name)))
 			return
 		}
 		// http-swagger finds the file in RequestURI (a query would confuse

@@ -40,20 +40,18 @@ func (b binder) body(r *http.Request, v any, optional bool) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return newProblem(http.StatusRequestEntityTooLarge, TypeBodyTooLarge, "Request body too large",
-				fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes))
+			return newProblem(kindBodyTooLarge, fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes))
 		}
-		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the body could not be read")
+		return newProblem(kindMalformedBody, "the body could not be read")
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		if optional {
 			return b.validate(v)
 		}
-		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "a JSON body is required")
+		return newProblem(kindMalformedBody, "a JSON body is required")
 	}
 	if !isJSON(r.Header.Get("Content-Type")) {
-		return newProblem(http.StatusUnsupportedMediaType, TypeUnsupportedMedia, "Unsupported media type",
-			"send the body as application/json")
+		return newProblem(kindUnsupportedMedia, "send the body as application/json")
 	}
 	if err := checkJSON(data); err != nil {
 		return err
@@ -89,13 +87,13 @@ func checkJSON(data []byte) error {
 		return bodyProblem(err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the body must be a JSON object")
+		return newProblem(kindMalformedBody, "the body must be a JSON object")
 	}
 	if err := scanObject(dec, ""); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "unexpected data after the JSON object")
+		return newProblem(kindMalformedBody, "unexpected data after the JSON object")
 	}
 	return nil
 }
@@ -114,8 +112,7 @@ func scanObject(dec *json.Decoder, path string) error {
 		// encoding/json matches member names case-insensitively, so "full"
 		// and "Full" are the same field: a duplicate.
 		if key := strings.ToLower(name); seen[key] {
-			return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
-				"duplicate field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "duplicate", Message: "appears more than once"})
+			return newProblem(kindValidation, "duplicate field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "duplicate", Message: "appears more than once"})
 		}
 		seen[strings.ToLower(name)] = true
 		if err := scanValue(dec, field); err != nil {
@@ -163,23 +160,21 @@ func bodyProblem(err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body",
+		return newProblem(kindMalformedBody,
 			fmt.Sprintf("invalid JSON at byte %d: %s", syntax.Offset, syntax.Error()))
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "(body)"
 		}
-		return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
-			field+": must be "+jsonKind(typ.Type)).withErrors(FieldError{Field: field, Rule: "type", Message: "must be " + jsonKind(typ.Type)})
+		return newProblem(kindValidation, field+": must be "+jsonKind(typ.Type)).withErrors(FieldError{Field: field, Rule: "type", Message: "must be " + jsonKind(typ.Type)})
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the JSON body ends too early")
+		return newProblem(kindMalformedBody, "the JSON body ends too early")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
-			"unknown field "+strconv.Quote(name)).withErrors(FieldError{Field: name, Rule: "unknown", Message: "is not a known field"})
+		return newProblem(kindValidation, "unknown field "+strconv.Quote(name)).withErrors(FieldError{Field: name, Rule: "unknown", Message: "is not a known field"})
 	}
-	return newProblem(http.StatusBadRequest, TypeMalformedBody, "Malformed request body", "the body is not valid JSON")
+	return newProblem(kindMalformedBody, "the body is not valid JSON")
 }
 
 func jsonKind(t reflect.Type) string {

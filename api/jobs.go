@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -32,109 +31,13 @@ type jobPath struct {
 	JobID         string `path:"jobId" validate:"jobid"`
 }
 
-// Job is a Graph synchronization job as syncgate shows it.
-type Job struct {
-	ID         string `json:"id" example:"aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"`
-	TemplateID string `json:"templateId" example:"aWSSingleSignon"`
-	// Status is NotConfigured, NotRun, Active, Paused or Quarantine (other values pass through).
-	Status                          string         `json:"status" example:"Paused"`
-	Schedule                        *JobSchedule   `json:"schedule" extensions:"x-nullable"`
-	Quarantine                      *JobQuarantine `json:"quarantine" extensions:"x-nullable"`
-	LastExecution                   *JobExecution  `json:"lastExecution" extensions:"x-nullable"`
-	LastSuccessfulExecution         *JobExecution  `json:"lastSuccessfulExecution" extensions:"x-nullable"`
-	CountSuccessiveCompleteFailures int64          `json:"countSuccessiveCompleteFailures"`
-	SteadyStateLastAchievedTime     *time.Time     `json:"steadyStateLastAchievedTime" extensions:"x-nullable" format:"date-time"`
-	TroubleshootingURL              string         `json:"troubleshootingUrl,omitempty"`
-}
-
-// JobSchedule is when a job runs.
-type JobSchedule struct {
-	Interval   string     `json:"interval" example:"PT40M"`
-	State      string     `json:"state" example:"Active"`
-	Expiration *time.Time `json:"expiration" extensions:"x-nullable" format:"date-time"`
-}
-
-// JobQuarantine says why a job is in quarantine.
-type JobQuarantine struct {
-	Reason       string     `json:"reason" example:"EncounteredQuarantineException"`
-	SeriesCount  int64      `json:"seriesCount" example:"3"`
-	CurrentBegan *time.Time `json:"currentBegan" extensions:"x-nullable" format:"date-time"`
-	NextAttempt  *time.Time `json:"nextAttempt" extensions:"x-nullable" format:"date-time"`
-	Error        *JobError  `json:"error" extensions:"x-nullable"`
-}
-
-// JobExecution is one run of a job.
-type JobExecution struct {
-	State     string     `json:"state" example:"Succeeded"`
-	TimeBegan *time.Time `json:"timeBegan" extensions:"x-nullable" format:"date-time"`
-	TimeEnded *time.Time `json:"timeEnded" extensions:"x-nullable" format:"date-time"`
-	Error     *JobError  `json:"error" extensions:"x-nullable"`
-}
-
-// JobError is an error Graph reported for a job.
-type JobError struct {
-	Code             string `json:"code" example:"AzureDirectoryB2BManagementPolicyCheckFailure"`
-	Message          string `json:"message"`
-	TenantActionable bool   `json:"tenantActionable"`
-}
-
-// JobList is a page of an application's jobs.
-type JobList struct {
-	Items  []Job `json:"items"`
-	Offset int   `json:"offset" example:"0"`
-	Limit  int   `json:"limit" example:"100"`
-	Total  *int  `json:"total" example:"2"`
-}
-
-// JobStarted answers a started job.
-type JobStarted struct {
-	ApplicationID     string `json:"applicationId" example:"fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3"`
-	JobID             string `json:"jobId" example:"aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"`
-	PreviousStatus    string `json:"previousStatus" example:"Paused"`
-	UpstreamRequestID string `json:"upstreamRequestId,omitempty" example:"7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"`
-	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
-}
-
-func toJob(j graph.Job) Job {
-	out := Job{
-		ID: j.ID, TemplateID: j.TemplateID, Status: j.Status.Code,
-		CountSuccessiveCompleteFailures: j.Status.CountSuccessiveCompleteFailures,
-		SteadyStateLastAchievedTime:     j.Status.SteadyStateLastAchievedTime,
-		TroubleshootingURL:              j.Status.TroubleshootingURL,
-		LastExecution:                   toExecution(j.Status.LastExecution),
-		LastSuccessfulExecution:         toExecution(j.Status.LastSuccessfulExecution),
-	}
-	if j.Schedule != nil {
-		out.Schedule = &JobSchedule{Interval: j.Schedule.Interval, State: j.Schedule.State, Expiration: j.Schedule.Expiration}
-	}
-	if q := j.Status.Quarantine; q != nil {
-		out.Quarantine = &JobQuarantine{Reason: q.Reason, SeriesCount: q.SeriesCount, CurrentBegan: q.CurrentBegan,
-			NextAttempt: q.NextAttempt, Error: toJobError(q.Error)}
-	}
-	return out
-}
-
-func toExecution(e *graph.Execution) *JobExecution {
-	if e == nil {
-		return nil
-	}
-	return &JobExecution{State: e.State, TimeBegan: e.TimeBegan, TimeEnded: e.TimeEnded, Error: toJobError(e.Error)}
-}
-
-func toJobError(e *graph.ExecutionError) *JobError {
-	if e == nil {
-		return nil
-	}
-	return &JobError{Code: e.Code, Message: e.Message, TenantActionable: e.TenantActionable}
-}
-
-// jobs returns the Graph adapter, or writes 503 when it is not configured.
-func (s *server) jobs(w http.ResponseWriter, r *http.Request) (JobStarter, bool) {
+// jobs returns the Graph adapter, or the 503 problem when it is not
+// configured.
+func (s *server) jobs() (JobStarter, error) {
 	if s.Jobs == nil {
-		s.problem(w, r, notConfigured("Microsoft Graph", s.JobsMissing))
-		return nil, false
+		return nil, notConfigured("Microsoft Graph", s.JobsMissing)
 	}
-	return s.Jobs, true
+	return s.Jobs, nil
 }
 
 // pathJob reads and validates the application and job ids of the path.
@@ -176,22 +79,20 @@ func (s *server) pathJob(r *http.Request) (jobPath, error) {
 //	@x-required-scopes	["SyncJobs.Read"]
 //	@Router			/applications/{applicationId}/jobs [get]
 func (s *server) handleListJobs() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		p := appPath{ApplicationID: chi.URLParam(r, "applicationId")}
 		q := pageQuery{Limit: 100}
 		if err := collect(s.bind.validate(&p), s.bind.query(r, &q)); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		jobs, ok := s.jobs(w, r)
-		if !ok {
-			return
+		jobs, err := s.jobs()
+		if err != nil {
+			return err
 		}
 		id := strings.ToLower(p.ApplicationID)
 		all, err := jobs.Jobs(r.Context(), id)
 		if err != nil {
-			s.problem(w, r, problemFor(err, "application "+id))
-			return
+			return about("application "+id, err)
 		}
 		total := len(all)
 		out := JobList{Items: []Job{}, Offset: q.Offset, Limit: q.Limit, Total: &total}
@@ -199,7 +100,8 @@ func (s *server) handleListJobs() http.HandlerFunc {
 			out.Items = append(out.Items, toJob(all[i]))
 		}
 		encode(w, http.StatusOK, out)
-	}
+		return nil
+	})
 }
 
 // handleGetJob answers GET /applications/{applicationId}/jobs/{jobId}.
@@ -229,23 +131,22 @@ func (s *server) handleListJobs() http.HandlerFunc {
 //	@x-required-scopes	["SyncJobs.Read"]
 //	@Router			/applications/{applicationId}/jobs/{jobId} [get]
 func (s *server) handleGetJob() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := s.pathJob(r)
 		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		jobs, ok := s.jobs(w, r)
-		if !ok {
-			return
+		jobs, err := s.jobs()
+		if err != nil {
+			return err
 		}
 		job, err := jobs.Job(r.Context(), p.ApplicationID, p.JobID)
 		if err != nil {
-			s.problem(w, r, problemFor(err, jobTarget(p)))
-			return
+			return about(jobTarget(p), err)
 		}
 		encode(w, http.StatusOK, toJob(job))
-	}
+		return nil
+	})
 }
 
 // handleStartJob answers POST /applications/{applicationId}/jobs/{jobId}/start.
@@ -291,50 +192,44 @@ func (s *server) handleGetJob() http.HandlerFunc {
 //	@x-required-scopes	["SyncJobs.Start"]
 //	@Router			/applications/{applicationId}/jobs/{jobId}/start [post]
 func (s *server) handleStartJob() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		var q startQuery
 		p, err := s.pathJob(r)
 		if err = collect(err, s.bind.query(r, &q), s.bind.body(r, &struct{}{}, true)); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		jobs, ok := s.jobs(w, r)
-		if !ok {
-			return
+		jobs, err := s.jobs()
+		if err != nil {
+			return err
 		}
-		target := jobTarget(p)
-		var started graph.StartResult
-		begin := time.Now()
-		out, err := s.Guard.Start(r.Context(), guard.Start{
-			Key:    "graph/job/" + p.ApplicationID + "/" + p.JobID,
-			Force:  q.Force,
-			DryRun: q.DryRun,
-			Precheck: func(ctx context.Context) (guard.State, error) {
-				job, err := jobs.Job(ctx, p.ApplicationID, p.JobID)
-				if err != nil {
-					return guard.State{}, err
-				}
-				return jobState(job.Status.Code), nil
-			},
-			Run: func(ctx context.Context) error {
-				var err error
-				started, err = jobs.StartJob(ctx, p.ApplicationID, p.JobID)
-				return err
-			},
-		})
-		s.audit(r.Context(), "graph.job.start", p.ApplicationID+"/"+p.JobID, q, out, err, begin)
-		switch {
-		case err != nil:
-			s.problem(w, r, problemFor(err, target))
-		case q.DryRun:
-			encode(w, http.StatusOK, dryRunAnswer(out, target))
-		default:
-			w.Header().Set("Location", "/applications/"+p.ApplicationID+"/jobs/"+p.JobID)
-			encode(w, http.StatusAccepted, JobStarted{
-				ApplicationID: p.ApplicationID, JobID: p.JobID, PreviousStatus: out.PreviousStatus,
-				UpstreamRequestID: started.RequestID, RequestID: requestIDFrom(r.Context()),
-			})
-		}
+		return s.start(w, r, jobStart(jobs, p, q))
+	})
+}
+
+// jobStart is the start of a Graph synchronization job (Graph's start
+// action), allowed from the states jobState accepts.
+func jobStart(jobs JobStarter, p jobPath, q startQuery) startSpec {
+	return startSpec{
+		Action: "graph.job.start", ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
+		Key: "graph/job/" + p.ApplicationID + "/" + p.JobID, Query: q,
+		Precheck: func(ctx context.Context) (guard.State, error) {
+			job, err := jobs.Job(ctx, p.ApplicationID, p.JobID)
+			if err != nil {
+				return guard.State{}, err
+			}
+			return jobState(job.Status.Code), nil
+		},
+		Run: func(ctx context.Context) (string, error) {
+			started, err := jobs.StartJob(ctx, p.ApplicationID, p.JobID)
+			return started.RequestID, err
+		},
+		Location: "/applications/" + p.ApplicationID + "/jobs/" + p.JobID,
+		Started: func(res startResult) any {
+			return JobStarted{
+				ApplicationID: p.ApplicationID, JobID: p.JobID, PreviousStatus: res.PreviousStatus,
+				UpstreamRequestID: res.UpstreamRequestID, RequestID: res.RequestID,
+			}
+		},
 	}
 }
 

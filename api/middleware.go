@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -44,8 +45,8 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
-// recoverer turns a panic into a logged 500 problem.
-func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+// recoverer turns a panic into a logged 500 problem, answered by fail.
+func recoverer(logger *slog.Logger, fail func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -58,8 +59,7 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 				}
 				logger.ErrorContext(r.Context(), "panic serving request",
 					"requestId", requestIDFrom(r.Context()), "panic", rec, "stack", string(debug.Stack()))
-				writeProblem(w, r, logger, newProblem(http.StatusInternalServerError, TypeInternal, "Internal error",
-					"the gateway failed; the request id identifies the details in its log"))
+				fail(w, r, newProblem(kindInternal, internalDetail))
 			}()
 			next.ServeHTTP(w, r)
 		})
@@ -91,13 +91,12 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 // limitBody caps every request body at maxBodyBytes; a declared length over
-// it is refused before the body is read.
-func limitBody(logger *slog.Logger) func(http.Handler) http.Handler {
+// it is refused, by fail, before the body is read.
+func limitBody(fail func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > maxBodyBytes {
-				writeProblem(w, r, logger, newProblem(http.StatusRequestEntityTooLarge, TypeBodyTooLarge,
-					"Request body too large", "the body must not exceed 65536 bytes"))
+				fail(w, r, newProblem(kindBodyTooLarge, fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes)))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)

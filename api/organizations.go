@@ -2,15 +2,12 @@ package api
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/veeam"
 )
@@ -20,151 +17,19 @@ type orgPath struct {
 	OrganizationID string `path:"organizationId" validate:"guid"`
 }
 
-// startQuery is the query of every start.
-type startQuery struct {
-	DryRun bool `query:"dryRun"`
-	Force  bool `query:"force"`
-}
-
 // pageQuery pages through a collection.
 type pageQuery struct {
 	Limit  int `query:"limit" validate:"min=1,max=1000"`
 	Offset int `query:"offset" validate:"min=0"`
 }
 
-// SyncRequest is the optional body of POST /organizations/{organizationId}/sync.
-type SyncRequest struct {
-	// Full runs a full synchronization instead of an incremental one (PowerShell -Full).
-	Full bool `json:"full,omitempty" example:"false"`
-	// Parts limits the synchronization to these parts; omitted means all parts.
-	Parts []string `json:"parts,omitempty" validate:"omitempty,max=5,unique,dive,oneof=Users Groups GroupMembers Sites Mailboxes" enums:"Users,Groups,GroupMembers,Sites,Mailboxes" example:"Users,Groups"`
-}
-
-// BulkSyncRequest is the body of POST /organizations/sync.
-type BulkSyncRequest struct {
-	SyncRequest
-	// OrganizationIDs are the organizations to synchronize (up to 1000 ids);
-	// omitted or empty means every organization.
-	OrganizationIDs []string `json:"organizationIds,omitempty" validate:"omitempty,max=1000,unique,dive,guid" format:"uuid" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
-}
-
-// Organization is a Veeam organization as syncgate shows it.
-type Organization struct {
-	ID          string `json:"id" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
-	Name        string `json:"name" example:"contoso.onmicrosoft.com"`
-	OfficeName  string `json:"officeName,omitempty" example:"Contoso"`
-	Description string `json:"description,omitempty"`
-	Type        string `json:"type" example:"Office365"`
-	Region      string `json:"region,omitempty" example:"Worldwide"`
-	IsBackedUp  bool   `json:"isBackedUp"`
-	// AppOnlyAuth is true when the organization uses modern app-only authentication.
-	AppOnlyAuth bool `json:"appOnlyAuth"`
-	// SyncEligible is true when Veeam can synchronize the organization's cache.
-	SyncEligible bool `json:"syncEligible"`
-}
-
-// OrganizationList is a page of organizations.
-type OrganizationList struct {
-	Items  []Organization `json:"items"`
-	Offset int            `json:"offset" example:"0"`
-	Limit  int            `json:"limit" example:"100"`
-	// Total is always null: Veeam does not count organizations.
-	Total *int `json:"total" extensions:"x-nullable"`
-}
-
-// SyncStatus is an organization's cache synchronization state.
-type SyncStatus struct {
-	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
-	// Status is Queued or Running while a sync is under way, else the last result (Success, Error), or None.
-	Status string `json:"status" example:"Running"`
-	// Current is the synchronization under way, or null.
-	Current *CurrentSync `json:"current" extensions:"x-nullable"`
-	// Last is the last finished synchronization, or null if there was none.
-	Last *LastSync `json:"last" extensions:"x-nullable"`
-}
-
-// CurrentSync is a synchronization under way.
-type CurrentSync struct {
-	Type          string     `json:"type" example:"Incremental"`
-	Status        string     `json:"status" example:"Running"`
-	ScheduledTime *time.Time `json:"scheduledTime" extensions:"x-nullable" format:"date-time"`
-	StartTime     *time.Time `json:"startTime" extensions:"x-nullable" format:"date-time"`
-}
-
-// LastSync is the last finished synchronization.
-type LastSync struct {
-	Type      string     `json:"type" example:"Full"`
-	Result    string     `json:"result" example:"Success"`
-	StartTime *time.Time `json:"startTime" extensions:"x-nullable" format:"date-time"`
-	EndTime   *time.Time `json:"endTime" extensions:"x-nullable" format:"date-time"`
-	Error     string     `json:"error,omitempty"`
-}
-
-// SyncStarted answers a started organization sync.
-type SyncStarted struct {
-	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
-	Type           string `json:"type" example:"Incremental"`
-	// Parts are the parts asked for; empty means all parts.
-	Parts          []string `json:"parts"`
-	PreviousStatus string   `json:"previousStatus" example:"Success"`
-	// UpstreamRequestID is the backend's request id; absent for Veeam, which sends none.
-	UpstreamRequestID string `json:"upstreamRequestId,omitempty"`
-	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
-}
-
-// DryRun answers a start with dryRun=true: what a real start would do.
-type DryRun struct {
-	DryRun     bool `json:"dryRun" example:"true"`
-	WouldStart bool `json:"wouldStart" example:"false"`
-	// Reason is the problem type a real start would have met, or null.
-	Reason *string `json:"reason" extensions:"x-nullable" example:"urn:syncgate:problem:already-running"`
-	// Detail says why, when a start would be refused.
-	Detail         string `json:"detail,omitempty"`
-	PreviousStatus string `json:"previousStatus" example:"Running"`
-}
-
-// BulkSyncResult is the answer of POST /organizations/sync.
-type BulkSyncResult struct {
-	Results []OrganizationResult `json:"results"`
-}
-
-// OrganizationResult is one organization's outcome in a bulk sync.
-type OrganizationResult struct {
-	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
-	// Status is what POST /organizations/{organizationId}/sync would have answered.
-	Status  int  `json:"status" example:"202"`
-	Started bool `json:"started"`
-	// WouldStart is set on a dry run.
-	WouldStart *bool `json:"wouldStart,omitempty"`
-	// Problem is why the organization was not started (or, on a dry run, would not be), or null.
-	Problem *Problem `json:"problem" extensions:"x-nullable"`
-}
-
-func toOrganization(o veeam.Organization) Organization {
-	return Organization{
-		ID: o.ID, Name: o.Name, OfficeName: o.OfficeName, Description: o.Description, Type: o.Type,
-		Region: o.Region, IsBackedUp: o.IsBackedUp, AppOnlyAuth: o.AppOnlyAuth(), SyncEligible: o.AppOnlyAuth(),
-	}
-}
-
-func toSyncStatus(s veeam.SyncState) SyncStatus {
-	out := SyncStatus{OrganizationID: s.OrganizationID, Status: s.Status()}
-	if c := s.CurrentSyncState; c != nil {
-		out.Current = &CurrentSync{Type: c.Type, Status: c.Status, ScheduledTime: c.ScheduledTime, StartTime: c.StartTime}
-	}
-	if l := s.LastSyncState; l != nil {
-		out.Last = &LastSync{Type: l.Type, Result: l.Result, StartTime: l.StartTime, EndTime: l.EndTime, Error: l.Error}
-	}
-	return out
-}
-
-// organizations returns the Veeam adapter, or writes 503 when it is not configured.
-func (s *server) organizations(w http.ResponseWriter, r *http.Request) (OrganizationSyncer, bool) {
+// organizations returns the Veeam adapter, or the 503 problem when it is not
+// configured.
+func (s *server) organizations() (OrganizationSyncer, error) {
 	if s.Organizations == nil {
-		s.problem(w, r, notConfigured("Veeam Backup for Microsoft 365", s.OrganizationsMissing))
-		return nil, false
+		return nil, notConfigured("Veeam Backup for Microsoft 365", s.OrganizationsMissing)
 	}
-	return s.Organizations, true
+	return s.Organizations, nil
 }
 
 // pathOrg reads and validates the organization id of the path. GUIDs are
@@ -204,27 +69,26 @@ func (s *server) pathOrg(r *http.Request) (string, error) {
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations [get]
 func (s *server) handleListOrganizations() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		q := pageQuery{Limit: 100}
 		if err := s.bind.query(r, &q); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		orgs, ok := s.organizations(w, r)
-		if !ok {
-			return
+		orgs, err := s.organizations()
+		if err != nil {
+			return err
 		}
 		page, err := orgs.Organizations(r.Context(), q.Offset, q.Limit)
 		if err != nil {
-			s.problem(w, r, problemFor(err, "the organization list"))
-			return
+			return about("the organization list", err)
 		}
 		out := OrganizationList{Items: make([]Organization, 0, len(page.Results)), Offset: q.Offset, Limit: q.Limit}
 		for _, o := range page.Results {
 			out.Items = append(out.Items, toOrganization(o))
 		}
 		encode(w, http.StatusOK, out)
-	}
+		return nil
+	})
 }
 
 // handleGetOrganization answers GET /organizations/{organizationId}.
@@ -296,23 +160,22 @@ func (s *server) handleGetSync() http.HandlerFunc {
 // readOrganization is a GET of one organization's resource: validate the
 // path (and that there is no query), then answer what read returns.
 func (s *server) readOrganization(read func(ctx context.Context, orgs OrganizationSyncer, id string) (any, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := s.pathOrg(r)
 		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		orgs, ok := s.organizations(w, r)
-		if !ok {
-			return
+		orgs, err := s.organizations()
+		if err != nil {
+			return err
 		}
 		out, err := read(r.Context(), orgs, id)
 		if err != nil {
-			s.problem(w, r, problemFor(err, "organization "+id))
-			return
+			return about("organization "+id, err)
 		}
 		encode(w, http.StatusOK, out)
-	}
+		return nil
+	})
 }
 
 // handleStartSync answers POST /organizations/{organizationId}/sync.
@@ -360,32 +223,19 @@ func (s *server) readOrganization(read func(ctx context.Context, orgs Organizati
 //	@x-required-scopes	["Organizations.Sync"]
 //	@Router			/organizations/{organizationId}/sync [post]
 func (s *server) handleStartSync() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		var q startQuery
 		var body SyncRequest
 		id, err := s.pathOrg(r)
 		if err = collect(err, s.bind.query(r, &q), s.bind.body(r, &body, true)); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		orgs, ok := s.organizations(w, r)
-		if !ok {
-			return
+		orgs, err := s.organizations()
+		if err != nil {
+			return err
 		}
-		out, err := s.startOrganization(r.Context(), orgs, id, body, q)
-		switch {
-		case err != nil:
-			s.problem(w, r, problemFor(err, "organization "+id))
-		case q.DryRun:
-			encode(w, http.StatusOK, dryRunAnswer(out, "organization "+id))
-		default:
-			w.Header().Set("Location", "/organizations/"+id+"/sync")
-			encode(w, http.StatusAccepted, SyncStarted{
-				OrganizationID: id, Type: syncType(body.Full), Parts: nonNil(body.Parts),
-				PreviousStatus: out.PreviousStatus, RequestID: requestIDFrom(r.Context()),
-			})
-		}
-	}
+		return s.start(w, r, syncStart(orgs, id, body, q))
+	})
 }
 
 // handleBulkSync answers POST /organizations/sync: a start per organization,
@@ -423,23 +273,20 @@ func (s *server) handleStartSync() http.HandlerFunc {
 //	@x-required-scopes	["Organizations.Sync"]
 //	@Router			/organizations/sync [post]
 func (s *server) handleBulkSync() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		var q startQuery
 		var body BulkSyncRequest
-		err := collect(s.bind.query(r, &q), s.bind.body(r, &body, true))
-		if err != nil {
-			s.fail(w, r, err)
-			return
+		if err := collect(s.bind.query(r, &q), s.bind.body(r, &body, true)); err != nil {
+			return err
 		}
-		orgs, ok := s.organizations(w, r)
-		if !ok {
-			return
+		orgs, err := s.organizations()
+		if err != nil {
+			return err
 		}
 		ids := body.OrganizationIDs
 		if len(ids) == 0 {
 			if ids, err = allOrganizationIDs(r.Context(), orgs); err != nil {
-				s.problem(w, r, problemFor(err, "the organization list"))
-				return
+				return about("the organization list", err)
 			}
 		}
 		results := make([]OrganizationResult, len(ids))
@@ -451,33 +298,36 @@ func (s *server) handleBulkSync() http.HandlerFunc {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				results[i] = s.bulkOne(r, orgs, id, body.SyncRequest, q)
+				results[i] = s.bulkOne(r.Context(), syncStart(orgs, id, body.SyncRequest, q))
 			}()
 		}
 		wg.Wait()
 		encode(w, http.StatusOK, BulkSyncResult{Results: results})
-	}
+		return nil
+	})
 }
 
-func (s *server) bulkOne(r *http.Request, orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) OrganizationResult {
-	res := OrganizationResult{OrganizationID: id}
-	out, err := s.startOrganization(r.Context(), orgs, id, body, q)
+// bulkOne runs one organization's start of a bulk sync and says what the
+// single-organization call would have answered.
+func (s *server) bulkOne(ctx context.Context, spec startSpec) OrganizationResult {
+	res := OrganizationResult{OrganizationID: spec.ID}
+	out, err := s.runStart(ctx, spec)
 	switch {
 	case err != nil:
-		p := problemFor(err, "organization "+id)
-		p.Instance = "/organizations/" + id + "/sync"
-		p.RequestID = requestIDFrom(r.Context())
+		p := problemFor(err)
+		p.Instance = spec.Location
+		p.RequestID = requestIDFrom(ctx)
 		if p.Status >= 500 {
-			s.Logger.ErrorContext(r.Context(), "bulk sync: organization failed", "requestId", p.RequestID,
-				"organizationId", id, "status", p.Status, "error", p.cause)
+			s.Logger.ErrorContext(ctx, "bulk sync: organization failed", "requestId", p.RequestID,
+				"organizationId", spec.ID, "status", p.Status, "error", p.cause)
 		}
 		res.Status, res.Problem = p.Status, p
-	case q.DryRun:
+	case spec.Query.DryRun:
 		would := out.Refusal == nil
 		res.Status, res.WouldStart = http.StatusOK, &would
 		if out.Refusal != nil {
-			p := problemFor(out.Refusal, "organization "+id)
-			p.Instance = "/organizations/" + id + "/sync"
+			p := problemFor(about(spec.Target, out.Refusal))
+			p.Instance = spec.Location
 			res.Problem = p
 		}
 	default:
@@ -504,15 +354,13 @@ func allOrganizationIDs(ctx context.Context, orgs OrganizationSyncer) ([]string,
 	}
 }
 
-// startOrganization runs the start guard for one organization: it must use
-// app-only authentication and have no sync queued or running (unless forced),
-// and the cooldown must allow it.
-func (s *server) startOrganization(ctx context.Context, orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) (guard.Outcome, error) {
-	start := time.Now()
-	out, err := s.Guard.Start(ctx, guard.Start{
-		Key:    "veeam/organization/" + id,
-		Force:  q.Force,
-		DryRun: q.DryRun,
+// syncStart is the start of one organization's cache sync: the organization
+// must use app-only authentication and have no sync queued or running
+// (unless forced).
+func syncStart(orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) startSpec {
+	return startSpec{
+		Action: "veeam.organization.sync", ID: id, Target: "organization " + id,
+		Key: "veeam/organization/" + id, Query: q,
 		Precheck: func(ctx context.Context) (guard.State, error) {
 			org, err := orgs.Organization(ctx, id)
 			if err != nil {
@@ -528,53 +376,18 @@ func (s *server) startOrganization(ctx context.Context, orgs OrganizationSyncer,
 			}
 			return state, nil
 		},
-		Run: func(ctx context.Context) error {
-			return orgs.StartSync(ctx, id, veeam.SyncRequest{Full: body.Full, Parts: body.Parts})
+		Run: func(ctx context.Context) (string, error) {
+			// Veeam sends no request id.
+			return "", orgs.StartSync(ctx, id, veeam.SyncRequest{Full: body.Full, Parts: body.Parts})
 		},
-	})
-	s.audit(ctx, "veeam.organization.sync", id, q, out, err, start)
-	return out, err
-}
-
-// audit writes the one audit record of a start attempt or dry run.
-func (s *server) audit(ctx context.Context, action, target string, q startQuery, out guard.Outcome, err error, start time.Time) {
-	attrs := []slog.Attr{
-		slog.String("requestId", requestIDFrom(ctx)), slog.String("action", action), slog.String("target", target),
-		slog.Bool("dryRun", q.DryRun), slog.Bool("force", q.Force), slog.Bool("started", out.Started),
-		slog.String("previousStatus", out.PreviousStatus), slog.Duration("duration", time.Since(start)),
+		Location: "/organizations/" + id + "/sync",
+		Started: func(res startResult) any {
+			return SyncStarted{
+				OrganizationID: id, Type: syncType(body.Full), Parts: nonNil(body.Parts),
+				PreviousStatus: res.PreviousStatus, RequestID: res.RequestID,
+			}
+		},
 	}
-	if p, ok := auth.PrincipalFrom(ctx); ok {
-		attrs = append(attrs, slog.String("sub", p.Subject), slog.String("oid", p.ObjectID),
-			slog.String("clientId", p.ClientID), slog.Any("scopes", p.Scopes))
-	}
-	decision := "started"
-	switch {
-	case err != nil:
-		p := problemFor(err, target)
-		decision = strings.TrimPrefix(p.Type, problemTypePrefix)
-		if p.Upstream != nil {
-			attrs = append(attrs, slog.Int("upstreamStatus", p.Upstream.Status), slog.String("upstreamRequestId", p.Upstream.RequestID))
-		}
-	case out.Refusal != nil:
-		decision = "would-refuse:" + out.Refusal.Reason.String()
-	case q.DryRun:
-		decision = "would-start"
-	}
-	attrs = append(attrs, slog.String("decision", decision))
-	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
-}
-
-// dryRunAnswer is the 200 body of a dry run.
-func dryRunAnswer(out guard.Outcome, target string) DryRun {
-	d := DryRun{DryRun: true, WouldStart: out.Refusal == nil, PreviousStatus: out.PreviousStatus}
-	if out.Refusal != nil {
-		p := problemFor(out.Refusal, target)
-		d.Reason, d.Detail = &p.Type, p.Detail
-		if d.PreviousStatus == "" {
-			d.PreviousStatus = out.Refusal.Status
-		}
-	}
-	return d
 }
 
 func syncType(full bool) string {

@@ -79,13 +79,52 @@ const (
 	TypeInternal            = problemTypePrefix + "internal"
 )
 
-// upstreamKinds is the one table mapping upstream error kinds to what a
-// caller sees.
-var upstreamKinds = map[upstream.Kind]struct {
+// problemKind is a failure the gateway itself decides (as opposed to an
+// upstream.Kind or a guard.Reason).
+type problemKind int
+
+// The gateway's own failures.
+const (
+	kindValidation problemKind = iota + 1
+	kindMalformedBody
+	kindBodyTooLarge
+	kindUnsupportedMedia
+	kindRouteNotFound
+	kindMethodNotAllowed
+	kindNotConfigured
+	kindNotReady
+	kindUnauthorized
+	kindInvalidToken
+	kindInsufficientScope
+	kindCancelled
+	kindTimeout
+	kindInternal
+)
+
+// statuses is the one table that turns an error kind into what a caller
+// sees: its status, problem type and title. A key is a problemKind, an
+// upstream.Kind (what a backend answered) or a guard.Reason (why a start was
+// refused).
+var statuses = map[any]struct {
 	status int
 	typ    string
 	title  string
 }{
+	kindValidation:        {http.StatusBadRequest, TypeValidation, "Request validation failed"},
+	kindMalformedBody:     {http.StatusBadRequest, TypeMalformedBody, "Malformed request body"},
+	kindBodyTooLarge:      {http.StatusRequestEntityTooLarge, TypeBodyTooLarge, "Request body too large"},
+	kindUnsupportedMedia:  {http.StatusUnsupportedMediaType, TypeUnsupportedMedia, "Unsupported media type"},
+	kindRouteNotFound:     {http.StatusNotFound, TypeRouteNotFound, "No such route"},
+	kindMethodNotAllowed:  {http.StatusMethodNotAllowed, TypeMethodNotAllowed, "Method not allowed"},
+	kindNotConfigured:     {http.StatusServiceUnavailable, TypeNotConfigured, ""}, // the title names the backend
+	kindNotReady:          {http.StatusServiceUnavailable, TypeUpstreamUnavailable, "Not ready"},
+	kindUnauthorized:      {http.StatusUnauthorized, TypeUnauthorized, "Authentication required"},
+	kindInvalidToken:      {http.StatusUnauthorized, TypeInvalidToken, "Invalid token"},
+	kindInsufficientScope: {http.StatusForbidden, TypeInsufficientScope, "Insufficient scope"},
+	kindCancelled:         {http.StatusServiceUnavailable, TypeUpstreamUnavailable, "Request cancelled"},
+	kindTimeout:           {http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time"},
+	kindInternal:          {http.StatusInternalServerError, TypeInternal, "Internal error"},
+
 	upstream.KindNotFound:    {http.StatusNotFound, TypeNotFound, "Not found"},
 	upstream.KindConflict:    {http.StatusConflict, TypeConflict, "The backend reports a conflicting operation in progress"},
 	upstream.KindInvalid:     {http.StatusBadGateway, TypeUpstreamError, "The backend rejected the request"},
@@ -95,43 +134,63 @@ var upstreamKinds = map[upstream.Kind]struct {
 	upstream.KindTimeout:     {http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time"},
 	upstream.KindBadResponse: {http.StatusBadGateway, TypeUpstreamBadResponse, "The backend's answer could not be read"},
 	upstream.KindInternal:    {http.StatusBadGateway, TypeUpstreamError, "The backend answered with an error"},
-}
 
-var refusals = map[guard.Reason]struct {
-	status int
-	typ    string
-	title  string
-}{
 	guard.Busy:       {http.StatusConflict, TypeAlreadyRunning, "Already running"},
 	guard.Ineligible: {http.StatusUnprocessableEntity, TypeNotEligible, "Not eligible for this start"},
 	guard.Cooldown:   {http.StatusTooManyRequests, TypeCooldown, "Started too recently"},
 }
 
-// newProblem builds a problem of a given type.
-func newProblem(status int, typ, title, detail string) *Problem {
-	return &Problem{Type: typ, Title: title, Status: status, Detail: detail}
+// newProblem builds the problem of an error kind (a key of statuses).
+func newProblem(kind any, detail string) *Problem {
+	m, ok := statuses[kind]
+	if !ok {
+		m = statuses[kindInternal]
+	}
+	return &Problem{Type: m.typ, Title: m.title, Status: m.status, Detail: detail}
+}
+
+// targetError names what a failed operation was about ("organization <id>"),
+// so that problemFor can say it in the detail.
+type targetError struct {
+	target string
+	err    error
+}
+
+func (e *targetError) Error() string { return e.target + ": " + e.err.Error() }
+func (e *targetError) Unwrap() error { return e.err }
+
+// about wraps err with the target it concerns; nil stays nil.
+func about(target string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &targetError{target: target, err: err}
 }
 
 // problemFor turns any error from a handler's work into the problem a caller
-// sees. It is the one place errors become statuses.
-func problemFor(err error, target string) *Problem {
+// sees, through the statuses table. It is the one place errors become
+// statuses.
+func problemFor(err error) *Problem {
+	target := "the target"
+	var te *targetError
+	if errors.As(err, &te) {
+		target = te.target
+	}
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
 	}
 	var refusal *guard.Refusal
 	if errors.As(err, &refusal) {
-		m := refusals[refusal.Reason]
-		p = newProblem(m.status, m.typ, m.title, target+": "+refusal.Detail)
+		p = newProblem(refusal.Reason, target+": "+refusal.Detail)
 		p.CurrentStatus = refusal.Status
 		p.setRetryAfter(refusal.RetryAfter)
 		return p
 	}
 	if ue, ok := upstream.As(err); ok {
-		m := upstreamKinds[ue.Kind]
-		p = newProblem(m.status, m.typ, m.title, upstreamDetail(ue, target))
+		p = newProblem(ue.Kind, upstreamDetail(ue, target))
 		p.Upstream = &UpstreamInfo{Service: ue.Service, Status: ue.Status, Code: ue.Code, RequestID: ue.RequestID}
-		if m.status == http.StatusServiceUnavailable {
+		if p.Status == http.StatusServiceUnavailable {
 			p.setRetryAfter(ue.RetryAfter)
 		}
 		p.cause = err
@@ -139,32 +198,33 @@ func problemFor(err error, target string) *Problem {
 	}
 	var scope *auth.ScopeError
 	if errors.As(err, &scope) {
-		return newProblem(http.StatusForbidden, TypeInsufficientScope, "Insufficient scope",
-			fmt.Sprintf("this operation needs the %q scope", scope.Scope))
+		return newProblem(kindInsufficientScope, fmt.Sprintf("this operation needs the %q scope", scope.Scope))
 	}
 	if errors.Is(err, auth.ErrNoToken) {
-		return newProblem(http.StatusUnauthorized, TypeUnauthorized, "Authentication required",
-			"send a bearer token in the Authorization header")
+		return newProblem(kindUnauthorized, "send a bearer token in the Authorization header")
 	}
-	var te *auth.TokenError
-	if errors.As(err, &te) {
-		return newProblem(http.StatusUnauthorized, TypeInvalidToken, "Invalid token", te.Error())
+	var bad *auth.TokenError
+	if errors.As(err, &bad) {
+		return newProblem(kindInvalidToken, bad.Error())
 	}
 	if errors.Is(err, context.Canceled) {
 		// The caller went away; nobody reads this answer and it is not a failure.
-		p = newProblem(http.StatusServiceUnavailable, TypeUpstreamUnavailable, "Request cancelled", "the request was cancelled")
+		p = newProblem(kindCancelled, "the request was cancelled")
 		p.cause = err
 		return p
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		p = newProblem(http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time", "")
+		p = newProblem(kindTimeout, "")
 		p.cause = err
 		return p
 	}
-	p = newProblem(http.StatusInternalServerError, TypeInternal, "Internal error", "the gateway failed; the request id identifies the details in its log")
+	p = newProblem(kindInternal, internalDetail)
 	p.cause = err
 	return p
 }
+
+// internalDetail is the detail of every 500: the details are in the log.
+const internalDetail = "the gateway failed; the request id identifies the details in its log"
 
 // upstreamDetail says what went wrong without any backend internals: the
 // backend's own message is logged, never sent.
@@ -208,9 +268,11 @@ func (p *Problem) setRetryAfter(d time.Duration) {
 
 func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
 
-// writeProblem sends p as application/problem+json, completing it with the
-// request's path and id. A 5xx is logged once, in full, here.
-func writeProblem(w http.ResponseWriter, r *http.Request, logger *slog.Logger, p *Problem) {
+// writeError answers err as application/problem+json: problemFor finds the
+// problem, completed here with the request's path and id. It is the one
+// function that writes a problem, and a 5xx is logged once, in full, here.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	p := problemFor(err)
 	p.Instance = r.URL.EscapedPath()
 	p.RequestID = requestIDFrom(r.Context())
 	if p.Status >= 500 && !errors.Is(p.cause, context.Canceled) {

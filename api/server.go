@@ -79,27 +79,33 @@ func NewServer(cfg Config) http.Handler {
 	}
 	s := &server{Config: cfg, bind: newBinder()}
 	r := chi.NewRouter()
-	r.Use(requestID, recoverer(cfg.Logger), accessLog(cfg.Logger), securityHeaders, limitBody(cfg.Logger))
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		s.problem(w, r, newProblem(http.StatusNotFound, TypeRouteNotFound, "No such route",
-			"no route matches "+r.Method+" "+r.URL.EscapedPath()))
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.problem(w, r, newProblem(http.StatusMethodNotAllowed, TypeMethodNotAllowed, "Method not allowed",
-			r.Method+" is not allowed on "+r.URL.EscapedPath()))
-	})
+	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger), securityHeaders, limitBody(s.fail))
+	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		return newProblem(kindRouteNotFound, "no route matches "+r.Method+" "+r.URL.EscapedPath())
+	}))
+	r.MethodNotAllowed(s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		return newProblem(kindMethodNotAllowed, r.Method+" is not allowed on "+r.URL.EscapedPath())
+	}))
 	addRoutes(r, s)
 	return r
 }
 
-// problem writes p.
-func (s *server) problem(w http.ResponseWriter, r *http.Request, p *Problem) {
-	writeProblem(w, r, s.Logger, p)
+// handlerFunc is a handler that returns its failure instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handler adapts h to net/http: an error h returns is answered by fail.
+func (s *server) handler(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	}
 }
 
-// fail writes the problem for err; target names what the request was about.
+// fail answers err as a problem (see writeError): every problem the gateway
+// sends goes through here.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.problem(w, r, problemFor(err, "the target"))
+	writeError(w, r, s.Logger, err)
 }
 
 // scope requires the named scope on a route.
@@ -107,10 +113,11 @@ func (s *server) scope(name string) func(http.Handler) http.Handler {
 	return auth.RequireScope(name, s.fail)
 }
 
-// notConfigured answers 503 when a backend is not configured.
+// notConfigured is the 503 of a backend that is not configured.
 func notConfigured(backend string, missing []string) *Problem {
-	return newProblem(http.StatusServiceUnavailable, TypeNotConfigured, backend+" is not configured",
-		"this gateway does not offer "+backend+"; an operator must set "+strings.Join(missing, ", "))
+	p := newProblem(kindNotConfigured, "this gateway does not offer "+backend+"; an operator must set "+strings.Join(missing, ", "))
+	p.Title = backend + " is not configured"
+	return p
 }
 
 // handleHealthz answers GET /healthz: the process is alive.
@@ -124,9 +131,10 @@ func notConfigured(backend string, missing []string) *Problem {
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
 //	@Router			/healthz [get]
 func (s *server) handleHealthz() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		encode(w, http.StatusOK, Health{Status: "ok"})
-	}
+		return nil
+	})
 }
 
 // handleReadyz answers GET /readyz: configuration valid and signing keys loaded.
@@ -141,13 +149,13 @@ func (s *server) handleHealthz() http.HandlerFunc {
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
 //	@Router			/readyz [get]
 func (s *server) handleReadyz() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.Ready(r.Context()); err != nil {
-			s.problem(w, r, newProblem(http.StatusServiceUnavailable, TypeUpstreamUnavailable, "Not ready", err.Error()))
-			return
+			return newProblem(kindNotReady, err.Error())
 		}
 		encode(w, http.StatusOK, Health{Status: "ready"})
-	}
+		return nil
+	})
 }
 
 // Health is the body of /healthz and /readyz.

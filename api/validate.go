@@ -61,8 +61,7 @@ func validationProblem(errs []FieldError) *Problem {
 	for i, e := range errs {
 		details[i] = e.Field + ": " + e.Message
 	}
-	return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
-		strings.Join(details, "; ")).withErrors(errs...)
+	return newProblem(kindValidation, strings.Join(details, "; ")).withErrors(errs...)
 }
 
 // fieldPath is the field's name as the caller wrote it: "parts[1]", not

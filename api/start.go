@@ -1,0 +1,143 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/guard"
+)
+
+// startQuery is the query of every start.
+type startQuery struct {
+	DryRun bool `query:"dryRun"`
+	Force  bool `query:"force"`
+}
+
+// startSpec is one start of any kind (an organization sync, a job start, one
+// organization of a bulk sync): everything the one start path needs to
+// decide it, run it, audit it and answer it. A new kind of start is a
+// startSpec built by its handler: a precheck, a run and an answer.
+type startSpec struct {
+	// Action names the start in the audit log ("veeam.organization.sync").
+	Action string
+	// ID is the target in the audit log ("<applicationId>/<jobId>").
+	ID string
+	// Target names the target in problem details ("organization <id>").
+	Target string
+	// Key is the guard's key for the target, unique across kinds.
+	Key string
+	// Query is the start's dryRun and force.
+	Query startQuery
+	// Precheck reads the target's state upstream (see guard.Start).
+	Precheck func(ctx context.Context) (guard.State, error)
+	// Run is the upstream start; it returns the backend's request id, if any.
+	Run func(ctx context.Context) (upstreamRequestID string, err error)
+	// Location is the status resource a 202 points at.
+	Location string
+	// Started is the 202 body.
+	Started func(res startResult) any
+}
+
+// startResult is what one start did (or, on a dry run, would have done).
+type startResult struct {
+	guard.Outcome
+	// UpstreamRequestID is the backend's request id of the start, if it sent one.
+	UpstreamRequestID string
+	// RequestID is the gateway's request id.
+	RequestID string
+}
+
+// runStart is the one start path: precheck → guard (busy, eligibility,
+// cooldown, dry run) → upstream start → audit. Every kind of start goes
+// through it; its error names spec.Target for problemFor.
+func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, error) {
+	begin := time.Now()
+	res := startResult{RequestID: requestIDFrom(ctx)}
+	out, err := s.Guard.Start(ctx, guard.Start{
+		Key:      spec.Key,
+		Force:    spec.Query.Force,
+		DryRun:   spec.Query.DryRun,
+		Precheck: spec.Precheck,
+		Run: func(ctx context.Context) error {
+			var err error
+			res.UpstreamRequestID, err = spec.Run(ctx)
+			return err
+		},
+	})
+	res.Outcome = out
+	err = about(spec.Target, err)
+	s.audit(ctx, spec, res, err, begin)
+	return res, err
+}
+
+// start runs spec and answers it: 202 with Location and spec.Started's body,
+// 200 with the decision on a dry run, or the error for the handler to return.
+func (s *server) start(w http.ResponseWriter, r *http.Request, spec startSpec) error {
+	res, err := s.runStart(r.Context(), spec)
+	switch {
+	case err != nil:
+		return err
+	case spec.Query.DryRun:
+		encode(w, http.StatusOK, dryRunAnswer(res.Outcome, spec.Target))
+	default:
+		w.Header().Set("Location", spec.Location)
+		encode(w, http.StatusAccepted, spec.Started(res))
+	}
+	return nil
+}
+
+// audit writes the one audit record of a start attempt or dry run.
+func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err error, begin time.Time) {
+	attrs := []slog.Attr{
+		slog.String("requestId", requestIDFrom(ctx)), slog.String("action", spec.Action), slog.String("target", spec.ID),
+		slog.Bool("dryRun", spec.Query.DryRun), slog.Bool("force", spec.Query.Force), slog.Bool("started", res.Started),
+		slog.String("previousStatus", res.PreviousStatus), slog.Duration("duration", time.Since(begin)),
+	}
+	if p, ok := auth.PrincipalFrom(ctx); ok {
+		attrs = append(attrs, slog.String("sub", p.Subject), slog.String("oid", p.ObjectID),
+			slog.String("clientId", p.ClientID), slog.Any("scopes", p.Scopes))
+	}
+	decision := "started"
+	switch {
+	case err != nil:
+		p := problemFor(err)
+		decision = strings.TrimPrefix(p.Type, problemTypePrefix)
+		if p.Upstream != nil {
+			attrs = append(attrs, slog.Int("upstreamStatus", p.Upstream.Status), slog.String("upstreamRequestId", p.Upstream.RequestID))
+		}
+	case res.Refusal != nil:
+		decision = "would-refuse:" + res.Refusal.Reason.String()
+	case spec.Query.DryRun:
+		decision = "would-start"
+	}
+	attrs = append(attrs, slog.String("decision", decision))
+	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+}
+
+// DryRun answers a start with dryRun=true: what a real start would do.
+type DryRun struct {
+	DryRun     bool `json:"dryRun" example:"true"`
+	WouldStart bool `json:"wouldStart" example:"false"`
+	// Reason is the problem type a real start would have met, or null.
+	Reason *string `json:"reason" extensions:"x-nullable" example:"urn:syncgate:problem:already-running"`
+	// Detail says why, when a start would be refused.
+	Detail         string `json:"detail,omitempty"`
+	PreviousStatus string `json:"previousStatus" example:"Running"`
+}
+
+// dryRunAnswer is the 200 body of a dry run.
+func dryRunAnswer(out guard.Outcome, target string) DryRun {
+	d := DryRun{DryRun: true, WouldStart: out.Refusal == nil, PreviousStatus: out.PreviousStatus}
+	if out.Refusal != nil {
+		p := problemFor(about(target, out.Refusal))
+		d.Reason, d.Detail = &p.Type, p.Detail
+		if d.PreviousStatus == "" {
+			d.PreviousStatus = out.Refusal.Status
+		}
+	}
+	return d
+}
