@@ -53,7 +53,7 @@ func (b binder) body(r *http.Request, v any, optional bool) error {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return newProblem(kindUnsupportedMedia, "send the body as application/json")
 	}
-	if err := checkJSON(data); err != nil {
+	if err := checkJSON(data, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -74,84 +74,6 @@ func isJSON(ct string) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// checkJSON rejects what encoding/json would silently accept: a body that is
-// not one JSON object, trailing data, and duplicate member names (which
-// another parser could read differently).
-func checkJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return bodyProblem(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return newProblem(kindMalformedBody, "the body must be a JSON object")
-	}
-	if err := scanObject(dec, ""); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return newProblem(kindMalformedBody, "unexpected data after the JSON object")
-	}
-	return nil
-}
-
-// scanObject walks an object whose '{' has been read, failing on duplicate
-// member names at any depth.
-func scanObject(dec *json.Decoder, path string) error {
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return bodyProblem(err)
-		}
-		name, _ := tok.(string)
-		field := joinField(path, name)
-		// encoding/json matches member names case-insensitively, so "full"
-		// and "Full" are the same field: a duplicate.
-		if key := strings.ToLower(name); seen[key] {
-			return newProblem(kindValidation, "duplicate field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "duplicate", Message: "appears more than once"})
-		}
-		seen[strings.ToLower(name)] = true
-		if err := scanValue(dec, field); err != nil {
-			return err
-		}
-	}
-	_, err := dec.Token() // '}'
-	if err != nil {
-		return bodyProblem(err)
-	}
-	return nil
-}
-
-func scanValue(dec *json.Decoder, path string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return bodyProblem(err)
-	}
-	switch tok {
-	case json.Delim('{'):
-		return scanObject(dec, path)
-	case json.Delim('['):
-		for i := 0; dec.More(); i++ {
-			if err := scanValue(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return bodyProblem(err)
-		}
-	}
-	return nil
-}
-
-func joinField(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }
 
 // bodyProblem turns a JSON decoding error into a 400 problem.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 )
 
@@ -54,6 +55,13 @@ func TestHostileRequests(t *testing.T) {
 		{"unknown field", req{method: "POST", path: sync, body: `{"type":"Full"}`}, 400},
 		{"proto pollution", req{method: "POST", path: sync, body: `{"__proto__":{"admin":true}}`}, 400},
 		{"deep nesting", req{method: "POST", path: sync, body: `{"parts":` + deep + `}`}, 400},
+		{"unclosed deep nesting", req{method: "POST", path: sync, body: `{"parts":` + strings.Repeat("[", 65000)}, 400},
+		{"closed deep nesting", req{method: "POST", path: "/organizations/sync", body: `{"parts":` + strings.Repeat("[", 32000) + strings.Repeat("]", 32000) + `}`}, 400},
+		{"nested objects", req{method: "POST", path: sync, body: strings.Repeat(`{"parts":`, 7000)}, 400},
+		{"field upper case", req{method: "POST", path: sync, body: `{"FULL":true}`}, 400},
+		{"field title case", req{method: "POST", path: sync, body: `{"Full":true}`}, 400},
+		{"field long s", req{method: "POST", path: sync, body: `{"parts":["Users"],"partſ":["Groups"]}`}, 400},
+		{"job body field", req{method: "POST", path: "/applications/" + graphsim.AWSObjectID + "/jobs/" + graphsim.AWSJobID + "/start", body: `{"Force":true}`}, 400},
 		{"invalid utf8", req{method: "POST", path: sync, body: "{\"parts\":[\"\xff\xfe\"]}"}, 400},
 		{"nul in json string", req{method: "POST", path: sync, body: `{"parts":["Users\u0000"]}`}, 400},
 		{"huge number", req{method: "POST", path: sync, body: `{"full":1e999}`}, 400},

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hostileBodies are 64 KB bodies of the shapes that cost the most to read:
+// nesting (closed and unclosed), width, long names and long strings.
+func hostileBodies() map[string]string {
+	const size = maxBodyBytes
+	fill := func(prefix, unit, suffix string) string {
+		n := (size - len(prefix) - len(suffix)) / len(unit)
+		return prefix + strings.Repeat(unit, n) + suffix
+	}
+	half := func(open, close string) string {
+		n := size / (len(open) + len(close))
+		return strings.Repeat(open, n) + strings.Repeat(close, n)
+	}
+	return map[string]string{
+		"unclosed arrays":          strings.Repeat("[", size),
+		"unclosed arrays in parts": fill(`{"parts":`, "[", ""),
+		"closed arrays":            half("[", "]"),
+		"closed arrays in parts":   `{"parts":` + half("[", "]")[:size-12] + `}`,
+		"nested objects":           fill(``, `{"parts":`, ``),
+		"nested objects closed":    half(`{"a":`, `}`),
+		"wide array":               fill(`{"parts":[`, `"Users",`, `"Users"]}`),
+		"wide numbers":             fill(`{"parts":[`, `0,`, `0]}`),
+		"wide array of arrays":     fill(`{"parts":[`, `[],`, `[]]}`),
+		"wide array of objects":    fill(`{"parts":[`, `{},`, `{}]}`),
+		"many members":             fill(`{`, `"a":0,`, `"a":0}`),
+		"long name":                fill(`{"`, `p`, `":true}`),
+		"long string":              fill(`{"parts":["`, `x`, `"]}`),
+		"escapes":                  fill(`{"parts":["`, `\u00e9`, `"]}`),
+		"unclosed string":          fill(`{"parts":["`, `x`, ``),
+	}
+}
+
+// TestBodyMemoryBound: a body of at most 64 KB, whatever its shape, is
+// answered (with a problem or a decoded value) allocating under 10 MB and in
+// under 100 ms. On the old decoder 65,000 unclosed brackets took gigabytes.
+func TestBodyMemoryBound(t *testing.T) {
+	b := newBinder()
+	for name, body := range hostileBodies() {
+		t.Run(name, func(t *testing.T) {
+			if len(body) > maxBodyBytes {
+				t.Fatalf("test body has %d bytes", len(body))
+			}
+			var allocated uint64
+			var took time.Duration
+			var err error
+			// The least of three runs, so that another test's garbage
+			// collection or allocation does not count.
+			for i := range 3 {
+				r := httptest.NewRequest(http.MethodPost, "/organizations/sync", strings.NewReader(body))
+				r.Header.Set("Content-Type", "application/json")
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				start := time.Now()
+				err = b.body(r, &BulkSyncRequest{}, true)
+				d := time.Since(start)
+				runtime.ReadMemStats(&after)
+				if a := after.TotalAlloc - before.TotalAlloc; i == 0 || a < allocated {
+					allocated = a
+				}
+				if i == 0 || d < took {
+					took = d
+				}
+			}
+			t.Logf("%s, %d bytes: %d bytes allocated, %s", name, len(body), allocated, took)
+			if allocated >= 10<<20 {
+				t.Errorf("reading a %d-byte body allocated %d bytes, want < 10 MB", len(body), allocated)
+			}
+			if took >= 100*time.Millisecond {
+				t.Errorf("reading a %d-byte body took %s, want < 100 ms", len(body), took)
+			}
+			var p *Problem
+			if err != nil && (!errors.As(err, &p) || p.Status != http.StatusBadRequest) {
+				t.Errorf("error %v, want a 400 problem", err)
+			}
+		})
+	}
+}
+
+// TestBodyNamesExact: member names match the contract's exactly
+// (additionalProperties: false); encoding/json alone folds case and even
+// matches U+017F (ſ) to "s".
+func TestBodyNamesExact(t *testing.T) {
+	b := newBinder()
+	tests := []struct {
+		body      string
+		wantField string // "" when the body is accepted
+		wantRule  string
+	}{
+		{`{"full":true}`, "", ""},
+		{`{"full":true,"parts":["Users"],"organizationIds":[]}`, "", ""},
+		{`{"Full":true}`, "Full", "unknown"},
+		{`{"FULL":true}`, "FULL", "unknown"},
+		{`{"partſ":["Users"]}`, "partſ", "unknown"},
+		{`{"parts":["Users"],"partſ":["Groups"]}`, "partſ", "unknown"},
+		{`{"OrganizationIds":[]}`, "OrganizationIds", "unknown"},
+		{`{"full":true,"full":false}`, "full", "duplicate"},
+		{`{"` + strings.Repeat("x", 1000) + `":1}`, strings.Repeat("x", maxNameBytes) + "…", "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body[:min(len(tt.body), 40)], func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/organizations/sync", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			err := b.body(r, &BulkSyncRequest{}, true)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var p *Problem
+			if !errors.As(err, &p) || p.Status != http.StatusBadRequest || len(p.Errors) != 1 {
+				t.Fatalf("got %v, want one 400 field error", err)
+			}
+			if got := p.Errors[0]; got.Field != tt.wantField || got.Rule != tt.wantRule {
+				t.Fatalf("field error %+v, want field %q rule %q", got, tt.wantField, tt.wantRule)
+			}
+		})
+	}
+}
