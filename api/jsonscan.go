@@ -82,16 +82,16 @@ func (s *jsonScan) object(t reflect.Type) error {
 			return newProblem(kindValidation, "duplicate field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "duplicate", Message: "appears more than once"})
 		}
 		seen[name] = true
-		var inner reflect.Type
+		var inner jsonField
 		if fields != nil {
-			ft, ok := fields[name]
+			f, ok := fields[name]
 			if !ok {
 				field := s.field()
 				return newProblem(kindValidation, "unknown field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "unknown", Message: "is not a known field"})
 			}
-			inner = ft
+			inner = f
 		} else if t != nil && t.Kind() == reflect.Map {
-			inner = t.Elem()
+			inner = jsonField{typ: t.Elem()}
 		}
 		s.space()
 		s.i++ // ':'
@@ -101,11 +101,12 @@ func (s *jsonScan) object(t reflect.Type) error {
 	}
 }
 
-// array walks the array at s.i.
-func (s *jsonScan) array(t reflect.Type) error {
-	var elem reflect.Type
+// array walks the array at s.i, refusing it at the item past maxItems (when
+// set), so that a long array costs no more than a short one.
+func (s *jsonScan) array(t reflect.Type, maxItems int) error {
+	var elem jsonField
 	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-		elem = t.Elem()
+		elem = jsonField{typ: t.Elem()}
 	}
 	s.path = append(s.path, pathSegment{isIndex: true, index: -1})
 	defer func() { s.path = s.path[:len(s.path)-1] }()
@@ -123,6 +124,12 @@ func (s *jsonScan) array(t reflect.Type) error {
 			s.i++
 		}
 		s.path[len(s.path)-1].index++
+		if maxItems > 0 && s.path[len(s.path)-1].index >= maxItems {
+			field := fieldName(s.path[:len(s.path)-1])
+			msg := fmt.Sprintf("must have at most %d items", maxItems)
+			return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
+				field+": "+msg).withErrors(FieldError{Field: field, Rule: "max", Message: msg})
+		}
 		if err := s.value(elem); err != nil {
 			return err
 		}
@@ -130,7 +137,8 @@ func (s *jsonScan) array(t reflect.Type) error {
 }
 
 // value walks the value at s.i (after spaces).
-func (s *jsonScan) value(t reflect.Type) error {
+func (s *jsonScan) value(f jsonField) error {
+	t := f.typ
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -139,7 +147,7 @@ func (s *jsonScan) value(t reflect.Type) error {
 	case '{':
 		return s.object(t)
 	case '[':
-		return s.array(t)
+		return s.array(t, f.maxItems)
 	case '"':
 		s.skipString()
 	default: // number, true, false, null
@@ -187,9 +195,11 @@ func (s *jsonScan) tooDeep() error {
 
 // field names the current value as the caller wrote it ("parts[1]"), each
 // name shortened to maxNameBytes.
-func (s *jsonScan) field() string {
+func (s *jsonScan) field() string { return fieldName(s.path) }
+
+func fieldName(path []pathSegment) string {
 	var b strings.Builder
-	for _, seg := range s.path {
+	for _, seg := range path {
 		if seg.isIndex {
 			fmt.Fprintf(&b, "[%d]", seg.index)
 			continue
@@ -215,17 +225,24 @@ func shortName(name string) string {
 	return name[:cut] + "…"
 }
 
+// jsonField is what the scan knows of a member: its Go type, and for a
+// slice the max=N of its validate tag (before any dive), else 0.
+type jsonField struct {
+	typ      reflect.Type
+	maxItems int
+}
+
 // jsonFields maps the exact JSON member names of a struct type (embedded
-// structs without a name flattened, as encoding/json does) to their types;
+// structs without a name flattened, as encoding/json does) to their fields;
 // nil when t is not a struct.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
+func jsonFields(t reflect.Type) map[string]jsonField {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
-	fields := map[string]reflect.Type{}
+	fields := map[string]jsonField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -243,7 +260,25 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		fields[name] = f.Type
+		fields[name] = jsonField{typ: f.Type, maxItems: maxItems(f)}
 	}
 	return fields
+}
+
+// maxItems reads max=N from a slice field's validate tag, up to a dive.
+func maxItems(f reflect.StructField) int {
+	if f.Type.Kind() != reflect.Slice {
+		return 0
+	}
+	for rule := range strings.SplitSeq(f.Tag.Get("validate"), ",") {
+		if rule == "dive" {
+			break
+		}
+		if n, ok := strings.CutPrefix(rule, "max="); ok {
+			if m, err := strconv.Atoi(n); err == nil {
+				return m
+			}
+		}
+	}
+	return 0
 }

@@ -128,3 +128,21 @@ func TestBodyNamesExact(t *testing.T) {
 		})
 	}
 }
+
+// TestBodyArrayBound: an array longer than its contract's maximum is refused
+// at the first item too many, named as the validator names it.
+func TestBodyArrayBound(t *testing.T) {
+	b := newBinder()
+	for _, tt := range []struct{ body, field, msg string }{
+		{`{"parts":[` + strings.Repeat(`0,`, 30000) + `0]}`, "parts", "must have at most 5 items"},
+		{`{"organizationIds":[` + strings.Repeat(`"x",`, 5000) + `"x"]}`, "organizationIds", "must have at most 1000 items"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/organizations/sync", strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
+		var p *Problem
+		if err := b.body(r, &BulkSyncRequest{}, true); !errors.As(err, &p) || len(p.Errors) != 1 ||
+			p.Errors[0] != (FieldError{Field: tt.field, Rule: "max", Message: tt.msg}) {
+			t.Errorf("got %v (%+v), want %s %s", err, p, tt.field, tt.msg)
+		}
+	}
+}
