@@ -127,8 +127,7 @@ func (s *jsonScan) array(t reflect.Type, maxItems int) error {
 		if maxItems > 0 && s.path[len(s.path)-1].index >= maxItems {
 			field := fieldName(s.path[:len(s.path)-1])
 			msg := fmt.Sprintf("must have at most %d items", maxItems)
-			return newProblem(http.StatusBadRequest, TypeValidation, "Request validation failed",
-				field+": "+msg).withErrors(FieldError{Field: field, Rule: "max", Message: msg})
+			return newProblem(kindValidation, field+": "+msg).withErrors(FieldError{Field: field, Rule: "max", Message: msg})
 		}
 		if err := s.value(elem); err != nil {
 			return err
