@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -32,15 +33,61 @@ const (
 // allScopes are the default scope names, all of them.
 var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start"}
 
-// demoKeyPath is where the demo keeps its signing key, so that
-// `syncgate token` can mint tokens the running demo accepts:
-// $SYNCGATE_DEMO_DIR, or syncgate-demo in the temporary folder.
-func demoKeyPath(getenv func(string) string) string {
-	dir := getenv("SYNCGATE_DEMO_DIR")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "syncgate-demo")
+// The files of a demo's folder.
+const (
+	demoKeyFile     = "signing-key.pem" // the signing key `syncgate token` uses
+	demoGatewayFile = "gateway-url"     // the gateway's address, to tell demos apart
+	demoCAFile      = "simulator-ca.pem"
+)
+
+// demoDirPattern names the folders demos make in the temporary folder.
+const demoDirPattern = "syncgate-demo-*"
+
+// demoDir makes the folder this demo keeps its signing key and simulator CA
+// in: $SYNCGATE_DEMO_DIR when set, else a new folder of its own in the
+// temporary folder, so that two demos on one machine never share a key. The
+// returned cleanup removes what the demo wrote (the whole folder when the
+// demo made it).
+func demoDir(getenv func(string) string) (dir string, cleanup func(), err error) {
+	if dir = getenv("SYNCGATE_DEMO_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", nil, err
+		}
+		return dir, func() {
+			for _, f := range []string{demoKeyFile, demoGatewayFile, demoCAFile} {
+				_ = os.Remove(filepath.Join(dir, f))
+			}
+		}, nil
 	}
-	return filepath.Join(dir, "signing-key.pem")
+	dir, err = os.MkdirTemp("", demoDirPattern)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, func() { _ = os.RemoveAll(dir) }, nil
+}
+
+// demoKeyPath finds the signing key of the running demo for `syncgate
+// token`: the one in $SYNCGATE_DEMO_DIR when set, else the one demo folder
+// in the temporary folder. With no demo, or several, it says so and how to
+// choose.
+func demoKeyPath(getenv func(string) string) (string, error) {
+	if dir := getenv("SYNCGATE_DEMO_DIR"); dir != "" {
+		return filepath.Join(dir, demoKeyFile), nil
+	}
+	keys, _ := filepath.Glob(filepath.Join(os.TempDir(), demoDirPattern, demoKeyFile))
+	switch len(keys) {
+	case 0:
+		return "", errors.New("no running demo found (start one with `syncgate demo`, or pass -key)")
+	case 1:
+		return keys[0], nil
+	}
+	var b strings.Builder
+	b.WriteString("several demos are running; choose one with -key (each demo prints its token command):")
+	for _, k := range keys {
+		url, _ := os.ReadFile(filepath.Join(filepath.Dir(k), demoGatewayFile))
+		fmt.Fprintf(&b, "\n  -key %s\t(gateway %s)", k, cmp.Or(strings.TrimSpace(string(url)), "address unknown"))
+	}
+	return "", errors.New(b.String())
 }
 
 // simulators are the simulated backends of the demo and of `syncgate sim`.
@@ -63,7 +110,7 @@ func startSimulators(ctx context.Context, dir string, syncTime time.Duration, lo
 	if err != nil {
 		return nil, err
 	}
-	s := &simulators{ca: ca, caFile: filepath.Join(dir, "simulator-ca.pem"), veeamUser: "syncgate", veeamPassword: randomSecret()}
+	s := &simulators{ca: ca, caFile: filepath.Join(dir, demoCAFile), veeamUser: "syncgate", veeamPassword: randomSecret()}
 	if err := os.WriteFile(s.caFile, ca.PEM, 0o600); err != nil {
 		return nil, fmt.Errorf("write CA: %w", err)
 	}
@@ -138,11 +185,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	dir, err := os.MkdirTemp("", "syncgate-demo-run-*")
+	dir, cleanup, err := demoDir(getenv)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	simLogger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sims, err := startSimulators(ctx, dir, *syncTime, simLogger)
 	if err != nil {
@@ -152,10 +199,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	keyPath := demoKeyPath(getenv)
-	if err := os.MkdirAll(filepath.Dir(keyPath), 0o700); err != nil {
-		return err
-	}
+	keyPath := filepath.Join(dir, demoKeyFile)
 	if err := minter.WriteKey(keyPath); err != nil {
 		return err
 	}
@@ -206,7 +250,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	case err := <-errc:
 		return err
 	case bound := <-listening:
-		printDemo(stdout, "http://"+bound, sims, full, readOnly)
+		base := "http://" + bound
+		if err := os.WriteFile(filepath.Join(dir, demoGatewayFile), []byte(base+"\n"), 0o600); err != nil {
+			return err
+		}
+		printDemo(stdout, base, sims, full, readOnly, keyPath)
 	}
 	err = <-errc
 	if errors.Is(err, context.Canceled) {
@@ -215,7 +263,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return err
 }
 
-func printDemo(w io.Writer, base string, sims *simulators, full, readOnly string) {
+func printDemo(w io.Writer, base string, sims *simulators, full, readOnly, keyPath string) {
 	org := veeamsim.ContosoID
 	fmt.Fprintf(w, `
 syncgate demo — gateway on %[1]s
@@ -258,13 +306,13 @@ Seeded organizations:
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", a.ObjectID, a.DisplayName, status)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nMint other tokens: go run ./cmd/syncgate token -scopes Organizations.Read -ttl 1h\nStop with Ctrl-C.\n\n")
+	fmt.Fprintf(w, "\nMint other tokens for this demo (its key is removed when it stops):\n  go run ./cmd/syncgate token -key %s -scopes Organizations.Read -ttl 1h\nStop with Ctrl-C.\n\n", shellQuote(keyPath))
 }
 
 // runToken mints a token for the demo signing key.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("token", "Prints a token signed with the running demo's key (or -key).")
-	key := fs.String("key", demoKeyPath(getenv), "PEM private key to sign with (the running demo's by default)")
+	key := fs.String("key", "", "PEM private key to sign with (default: the running demo's; $SYNCGATE_DEMO_DIR's when set)")
 	scopes := fs.String("scopes", strings.Join(allScopes, ","), "comma-separated scopes")
 	sub := fs.String("sub", "demo-user", "subject")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime")
@@ -273,6 +321,13 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	audience := fs.String("audience", demoAudience, "aud claim")
 	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
+	}
+	if *key == "" {
+		path, err := demoKeyPath(getenv)
+		if err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
+		*key = path
 	}
 	m, err := auth.LoadMinter(*key, *issuer, *audience)
 	if err != nil {
@@ -290,6 +345,14 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // runSim runs only the simulators, for other tools' tests and load runs.
