@@ -1,13 +1,17 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"path"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
 	swaggerFiles "github.com/swaggo/files/v2"
-	httpSwagger "github.com/swaggo/http-swagger/v2"
+	"gopkg.in/yaml.v3"
 
 	"github.com/syncgate/syncgate"
 )
@@ -86,11 +90,12 @@ func (s *server) handleSwaggerRedirect() http.HandlerFunc {
 	}
 }
 
-// handleSwaggerUI answers GET /swagger/: Swagger UI, showing /openapi.yaml.
+// handleSwaggerUI answers GET /swagger/: Swagger UI, showing the contract.
 //
 //	@Summary		Swagger UI
 //	@ID			swaggerUI
-//	@Description	Explore and try the API in the browser. Every asset is served by the gateway, so it works offline;
+//	@Description	Explore and try the API in the browser. Every asset is served by the gateway, so it works offline, and
+//	@Description	the contract comes inline with the page, so the operations show as soon as the page has loaded;
 //	@Description	**Authorize** takes a bearer token.
 //	@Tags			contract
 //	@Produce		html
@@ -98,13 +103,8 @@ func (s *server) handleSwaggerRedirect() http.HandlerFunc {
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
 //	@Router			/swagger/ [get]
 func (s *server) handleSwaggerUI() http.HandlerFunc {
-	ui := swaggerUI()
 	return func(w http.ResponseWriter, r *http.Request) {
-		// http-swagger finds the file in RequestURI; the page is served at
-		// /swagger/ as at /swagger/index.html.
-		r = r.Clone(r.Context())
-		r.RequestURI = "/swagger/index.html"
-		ui(w, r)
+		writeSwaggerFile(w, "index.html", []byte(swaggerPage))
 	}
 }
 
@@ -113,7 +113,8 @@ func (s *server) handleSwaggerUI() http.HandlerFunc {
 //
 //	@Summary		Swagger UI's files
 //	@ID			swaggerFile
-//	@Description	Swagger UI's page (`index.html`), scripts, style sheets and images, embedded in the gateway.
+//	@Description	Swagger UI's page (`index.html`), scripts, style sheets and images, embedded in the gateway;
+//	@Description	`swagger-initializer.js` starts Swagger UI with this contract inline.
 //	@Tags			contract
 //	@Produce		html,application/javascript,text/css,image/png
 //	@Param			file	path		string	true	"A file of Swagger UI"	extensions(x-example=swagger-ui-bundle.js)
@@ -122,23 +123,142 @@ func (s *server) handleSwaggerUI() http.HandlerFunc {
 //	@Header			all		{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
 //	@Router			/swagger/{file} [get]
 func (s *server) handleSwaggerFile() http.HandlerFunc {
-	ui := swaggerUI()
+	initializer, initErr := swaggerInitializer(syncgate.OpenAPI())
 	return func(w http.ResponseWriter, r *http.Request) {
 		name := chi.URLParam(r, "file")
-		if _, err := fs.Stat(swaggerFiles.FS, name); err != nil {
+		switch name {
+		case "index.html":
+			writeSwaggerFile(w, name, []byte(swaggerPage))
+			return
+		case "swagger-initializer.js":
+			if initErr != nil {
+				s.fail(w, r, initErr)
+				return
+			}
+			writeSwaggerFile(w, name, initializer)
+			return
+		}
+		data, err := fs.ReadFile(swaggerFiles.FS, name)
+		if err != nil {
 			s.fail(w, r, newProblem(kindRouteNotFound, "Swagger UI has no file "+strconv.Quote(name)))
 			return
 		}
-		// http-swagger finds the file in RequestURI (a query would confuse
-		// it) and rewrites the request's URL: give it a copy, so the access
-		// log keeps the path that was asked for.
-		r = r.Clone(r.Context())
-		r.RequestURI = "/swagger/" + name
-		ui(w, r)
+		writeSwaggerFile(w, name, data)
 	}
 }
 
-// swaggerUI is http-swagger's handler, its page pointed at /openapi.yaml.
-func swaggerUI() http.HandlerFunc {
-	return httpSwagger.Handler(httpSwagger.URL("/openapi.yaml"))
+// swaggerTypes are the content types of Swagger UI's files.
+var swaggerTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "application/javascript",
+	".css":  "text/css; charset=utf-8",
+	".png":  "image/png",
+	".map":  "application/json",
+}
+
+func writeSwaggerFile(w http.ResponseWriter, name string, data []byte) {
+	ct, ok := swaggerTypes[path.Ext(name)]
+	if !ok {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(data)
+}
+
+// swaggerPage is Swagger UI's page. Its scripts load in order, before
+// anything else, and swagger-initializer.js carries the contract inline, so
+// Swagger UI renders the operations as soon as the scripts have run: it
+// fetches nothing and waits for nothing (no window.onload).
+const swaggerPage = `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="UTF-8">
+  <title>syncgate — Swagger UI</title>
+  <link rel="stylesheet" type="text/css" href="./swagger-ui.css">
+  <link rel="icon" type="image/png" href="./favicon-32x32.png" sizes="32x32">
+  <link rel="icon" type="image/png" href="./favicon-16x16.png" sizes="16x16">
+  <style>body { margin: 0; background: #fafafa; }</style>
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="./swagger-ui-bundle.js"></script>
+<script src="./swagger-initializer.js"></script>
+</body>
+</html>
+`
+
+// swaggerInitializer is the script that starts Swagger UI with the contract
+// (openapi.yaml, as JSON in the same key order) inline.
+func swaggerInitializer(openapiYAML []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
+		return nil, fmt.Errorf("api: read openapi.yaml: %w", err)
+	}
+	var spec bytes.Buffer
+	if err := writeJSON(&spec, &doc); err != nil {
+		return nil, fmt.Errorf("api: openapi.yaml as JSON: %w", err)
+	}
+	return fmt.Appendf(nil, `// Starts Swagger UI with syncgate's contract, the same as /openapi.yaml.
+window.ui = SwaggerUIBundle({
+  spec: %s,
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout"
+});
+`, spec.Bytes()), nil
+}
+
+// writeJSON writes a YAML node as JSON, keeping the order of mapping keys.
+// encoding/json escapes <, > and &, so the result is safe inside a script.
+func writeJSON(b *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) != 1 {
+			return fmt.Errorf("a document of %d nodes", len(n.Content))
+		}
+		return writeJSON(b, n.Content[0])
+	case yaml.AliasNode:
+		return writeJSON(b, n.Alias)
+	case yaml.MappingNode:
+		b.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			key, _ := json.Marshal(n.Content[i].Value)
+			b.Write(key)
+			b.WriteByte(':')
+			if err := writeJSON(b, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	case yaml.SequenceNode:
+		b.WriteByte('[')
+		for i, c := range n.Content {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := writeJSON(b, c); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		b.Write(data)
+	default:
+		return fmt.Errorf("unexpected YAML node kind %d", n.Kind)
+	}
+	return nil
 }

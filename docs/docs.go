@@ -1686,7 +1686,7 @@ const docTemplate = `{
         },
         "/swagger/": {
             "get": {
-                "description": "Explore and try the API in the browser. Every asset is served by the gateway, so it works offline;\n**Authorize** takes a bearer token.",
+                "description": "Explore and try the API in the browser. Every asset is served by the gateway, so it works offline, and\nthe contract comes inline with the page, so the operations show as soon as the page has loaded;\n**Authorize** takes a bearer token.",
                 "produces": [
                     "text/html"
                 ],
@@ -1713,7 +1713,7 @@ const docTemplate = `{
         },
         "/swagger/{file}": {
             "get": {
-                "description": "Swagger UI's page (` + "`" + `index.html` + "`" + `), scripts, style sheets and images, embedded in the gateway.",
+                "description": "Swagger UI's page (` + "`" + `index.html` + "`" + `), scripts, style sheets and images, embedded in the gateway;\n` + "`" + `swagger-initializer.js` + "`" + ` starts Swagger UI with this contract inline.",
                 "produces": [
                     "text/html",
                     "application/javascript",

@@ -88,8 +88,20 @@ func TestBrowserSwaggerTryItOut(t *testing.T) {
 	defer cancelBrowser()
 
 	type css = chromedp.CSS
+	// The page renders the operations as soon as its scripts have run, with
+	// no spinner to wait out: wait for the operations themselves (not a
+	// fixed time), then check nothing is still loading.
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(base+"/swagger/"),
+		chromedp.WaitVisible(css("#operations-organizations-startOrganizationSync")),
+		chromedp.WaitVisible(css("#operations-jobs-startJob")),
+	); err != nil {
+		t.Fatalf("Swagger UI did not show the operations: %v", err)
+	}
+	if loading, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector(".loading-container") !== null || document.body.innerText.includes("Failed to load")`)); err != nil || loading {
+		t.Fatalf("Swagger UI still shows a loading or failure message once the operations are visible (%v)", err)
+	}
+	if err := chromedp.Do(bctx,
 		chromedp.Click(css(".btn.authorize")),
 		// Typed at once: SendKeys would send the long token key by key.
 		chromedp.Focus(css(".auth-container input")),
