@@ -31,9 +31,21 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-## bench: benchmarks
+## bench: the Go benchmarks of the hot path (-benchmem), then the load run
+## (bench/run): backend, syncgate and the baseline proxy driven with wrk,
+## interleaved and repeated; writes BENCHMARKS.md and bench/results/ (about
+## 8 minutes). Installs Debian's wrk when it is missing. BENCHFLAGS passes
+## flags to the runner (go run ./bench/run -h), such as
+## BENCHFLAGS="-duration 5s -rounds 1" for a quick check.
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" -eq 0 ]; then \
+	    echo "installing Debian's wrk"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	  else echo "wrk is missing and this user cannot install it: apt-get install wrk" >&2; exit 1; fi; }
+	$(GO) run ./bench/run $(BENCHFLAGS)
 
 clean:
 	rm -rf bin

@@ -60,7 +60,8 @@ type JWT struct {
 	PublicKeyFile string
 	HMACSecret    Secret
 	// Algorithms is the allow-list of signature algorithms: HS* only with an
-	// HMAC secret, and only asymmetric ones with the other key sources.
+	// HMAC secret, and only asymmetric ones with the other key sources. Nil
+	// (unset, asymmetric keys): every algorithm that fits the keys.
 	Algorithms []string
 	Leeway     time.Duration
 }

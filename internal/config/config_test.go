@@ -82,11 +82,10 @@ func TestLoadDefaults(t *testing.T) {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		JWT: JWT{
-			Issuers:    []string{"https://issuer.example.com"},
-			Audiences:  []string{"api://syncgate"},
-			JWKSURL:    "https://issuer.example.com/keys",
-			Algorithms: []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
-			Leeway:     60 * time.Second,
+			Issuers:   []string{"https://issuer.example.com"},
+			Audiences: []string{"api://syncgate"},
+			JWKSURL:   "https://issuer.example.com/keys",
+			Leeway:    60 * time.Second,
 		},
 		Scopes: Scopes{
 			OrganizationsRead: "Organizations.Read",

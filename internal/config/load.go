@@ -363,9 +363,10 @@ func (l *loader) algorithms(hmac, oneSource bool) []string {
 		if hmac {
 			return []string{"HS256"}
 		}
-		// Every asymmetric algorithm: the verifier still requires the key's
-		// family to match the token's algorithm.
-		return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+		// Unset: every asymmetric algorithm that fits the keys, which only
+		// the verifier knows (a PEM file's RSA key takes RS* and PS*, a JWKS
+		// any family); nil says so.
+		return nil
 	}
 	algs := make([]string, 0, len(names))
 	for _, n := range names {
