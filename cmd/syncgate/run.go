@@ -295,10 +295,17 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, logger *slog
 }
 
 func authConfig(cfg *config.Config) auth.Config {
-	return auth.Config{
+	ac := auth.Config{
 		JWKSURL: cfg.JWT.JWKSURL, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
 		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
+		CacheSize: cfg.JWT.CacheSize, CacheMaxAge: cfg.JWT.CacheMaxAge,
 	}
+	// 0 turns the token cache off in the configuration; in auth.Config it
+	// means the default.
+	if ac.CacheSize == 0 || ac.CacheMaxAge == 0 {
+		ac.CacheSize, ac.CacheMaxAge = -1, -1
+	}
+	return ac
 }
 
 // envMap is a getenv over a fixed set of variables.

@@ -80,6 +80,12 @@ type Config struct {
 	// UnknownKIDWait is the longest a token with an unknown key id waits for
 	// a (rate-limited) JWKS refresh; zero means DefaultUnknownKIDWait (2 s).
 	UnknownKIDWait time.Duration
+	// CacheSize is how many verified tokens are remembered (zero means
+	// DefaultCacheSize, negative turns the cache off), and CacheMaxAge the
+	// longest one is (zero means DefaultCacheMaxAge, negative turns the cache
+	// off); an entry never outlives its token's exp.
+	CacheSize   int
+	CacheMaxAge time.Duration
 }
 
 // String describes the configuration with the HMAC secret masked.
@@ -88,8 +94,8 @@ func (c Config) String() string {
 	if len(c.HMACSecret) > 0 {
 		secret = "[masked]"
 	}
-	return fmt.Sprintf("{JWKSURL:%s PublicKeyFile:%s HMACSecret:%s Algorithms:%v Issuers:%v Audiences:%v Leeway:%s UnknownKIDWait:%s}",
-		redactURL(c.JWKSURL), c.PublicKeyFile, secret, c.Algorithms, c.Issuers, c.Audiences, c.Leeway, c.UnknownKIDWait)
+	return fmt.Sprintf("{JWKSURL:%s PublicKeyFile:%s HMACSecret:%s Algorithms:%v Issuers:%v Audiences:%v Leeway:%s UnknownKIDWait:%s CacheSize:%d CacheMaxAge:%s}",
+		redactURL(c.JWKSURL), c.PublicKeyFile, secret, c.Algorithms, c.Issuers, c.Audiences, c.Leeway, c.UnknownKIDWait, c.CacheSize, c.CacheMaxAge)
 }
 
 // LogValue logs the configuration as String does, with the secret masked.
@@ -109,6 +115,10 @@ type Verifier struct {
 	static  any
 	// source names the key source for logs; it never holds a secret.
 	source string
+	// cache remembers verified tokens; nil when turned off.
+	cache *tokenCache
+	// now is the clock of the checks and of the cache.
+	now func() time.Time
 }
 
 // NewVerifier checks cfg and loads the signing keys. With a JWKS URL it waits
@@ -124,6 +134,7 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		logger:    logger,
 		issuers:   slices.Clone(cfg.Issuers),
 		audiences: slices.Clone(cfg.Audiences),
+		now:       time.Now,
 	}
 	var errs []error
 	sources := 0
@@ -198,7 +209,16 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
 	)
+	cacheSize, cacheAge := cfg.CacheSize, cfg.CacheMaxAge
+	if cacheSize == 0 {
+		cacheSize = DefaultCacheSize
+	}
+	if cacheAge == 0 {
+		cacheAge = DefaultCacheMaxAge
+	}
+	v.cache = newTokenCache(cacheSize, cacheAge)
 	if cfg.JWKSURL != "" {
 		k, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
 			Client:                    cfg.HTTPClient,
@@ -222,7 +242,8 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		}
 	}
 	logger.InfoContext(ctx, "auth: verifier configured", "source", v.source, "algorithms", v.algs,
-		"issuers", v.issuers, "audiences", v.audiences, "leeway", leeway)
+		"issuers", v.issuers, "audiences", v.audiences, "leeway", leeway,
+		"cache_size", max(cacheSize, 0), "cache_max_age", max(cacheAge, 0))
 	return v, nil
 }
 
@@ -232,6 +253,11 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 // audiences, and exp, nbf and iat are checked with the leeway. Key lookups are
 // bound to ctx; an unknown key id waits at most Config.UnknownKIDWait for a
 // rate-limited JWKS refresh.
+//
+// A token that passed all of that is remembered, by its SHA-256, until its
+// exp and at most Config.CacheMaxAge: the same token again is answered from
+// memory, without a signature check. The principal returned may be shared by
+// those requests and must not be modified.
 //
 // An empty raw token gives ErrNoToken; a token that fails gives a *TokenError
 // whose message is safe to show the caller. When ctx ends during the key
@@ -243,29 +269,52 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Principal, error) {
 	if len(raw) > maxTokenBytes {
 		return nil, &TokenError{Reason: reasonMalformed, Err: fmt.Errorf("%w: token is longer than %d bytes", jwt.ErrTokenMalformed, maxTokenBytes)}
 	}
+	if v.cache == nil {
+		p, _, err := v.verify(ctx, raw)
+		return p, err
+	}
+	k := keyOf(raw)
+	if p, ok := v.cache.get(k, v.now()); ok {
+		return p, nil
+	}
+	p, exp, err := v.verify(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	v.cache.put(k, p, exp, v.now())
+	return p, nil
+}
+
+// verify runs the whole verification of a token and returns its principal and
+// exp.
+func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Time, error) {
 	alg, err := headerAlgorithm(raw)
 	if err != nil {
-		return nil, &TokenError{Reason: reasonMalformed, Err: fmt.Errorf("%w: %w", jwt.ErrTokenMalformed, err)}
+		return nil, time.Time{}, &TokenError{Reason: reasonMalformed, Err: fmt.Errorf("%w: %w", jwt.ErrTokenMalformed, err)}
 	}
 	if !slices.Contains(v.algs, alg) {
-		return nil, &TokenError{Reason: reasonAlgorithm, Err: errAlgorithm}
+		return nil, time.Time{}, &TokenError{Reason: reasonAlgorithm, Err: errAlgorithm}
 	}
 	var c claims
 	if _, err := v.parser.ParseWithClaims(raw, &c, v.keyfunc(ctx)); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("auth: verify token: %w", ctxErr)
+			return nil, time.Time{}, fmt.Errorf("auth: verify token: %w", ctxErr)
 		}
 		te := &TokenError{Reason: reason(err), Err: err}
 		v.logger.DebugContext(ctx, "auth: token rejected", "reason", te.Reason, "error", err)
-		return nil, te
+		return nil, time.Time{}, te
 	}
 	if !slices.Contains(v.issuers, c.Issuer) {
-		return nil, &TokenError{Reason: reasonIssuer, Err: jwt.ErrTokenInvalidIssuer}
+		return nil, time.Time{}, &TokenError{Reason: reasonIssuer, Err: jwt.ErrTokenInvalidIssuer}
 	}
 	if !slices.ContainsFunc(c.Audience, func(a string) bool { return slices.Contains(v.audiences, a) }) {
-		return nil, &TokenError{Reason: reasonAudience, Err: jwt.ErrTokenInvalidAudience}
+		return nil, time.Time{}, &TokenError{Reason: reasonAudience, Err: jwt.ErrTokenInvalidAudience}
 	}
-	return c.principal(), nil
+	var exp time.Time
+	if c.ExpiresAt != nil { // required by the parser
+		exp = c.ExpiresAt.Time
+	}
+	return c.principal(), exp, nil
 }
 
 // headerAlgorithm reads the alg of a compact JWS before anything else, so

@@ -64,6 +64,11 @@ type JWT struct {
 	// (unset, asymmetric keys): every algorithm that fits the keys.
 	Algorithms []string
 	Leeway     time.Duration
+	// CacheSize is how many verified tokens are remembered, and CacheMaxAge
+	// how long at most (never past a token's exp); either 0 turns the cache
+	// off.
+	CacheSize   int
+	CacheMaxAge time.Duration
 }
 
 // Scopes names the scope (or app role) each group of routes requires.
@@ -281,6 +286,8 @@ func (c *Config) LogValue() slog.Value {
 			slog.String("hmac_secret", c.JWT.HMACSecret.String()),
 			slog.Any("algorithms", c.JWT.Algorithms),
 			dur("leeway", c.JWT.Leeway),
+			slog.Int("cache_size", c.JWT.CacheSize),
+			dur("cache_max_age", c.JWT.CacheMaxAge),
 		),
 		slog.Group("scopes",
 			slog.String("organizations_read", c.Scopes.OrganizationsRead),

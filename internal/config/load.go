@@ -127,6 +127,20 @@ func (l *loader) duration(name string, zeroOK bool) time.Duration {
 	return d
 }
 
+// integer parses a whole number between lo and hi.
+func (l *loader) integer(name string, lo, hi int) int {
+	s := l.str(name)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		l.problem(name, "invalid number %q (want a whole number from %d to %d)", s, lo, hi)
+		return 0
+	}
+	return n
+}
+
 func (l *loader) boolean(name string) bool {
 	s := l.str(name)
 	if s == "" {
@@ -351,6 +365,8 @@ func (l *loader) jwt() JWT {
 	}
 
 	j.Algorithms = l.algorithms(hmacSet, len(sources) == 1)
+	j.CacheSize = l.integer(envJWTCacheSize, 0, 10_000_000)
+	j.CacheMaxAge = l.duration(envJWTCacheMaxAge, true)
 	return j
 }
 
