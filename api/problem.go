@@ -262,6 +262,7 @@ func (p *Problem) setRetryAfter(d time.Duration) {
 	if d <= 0 {
 		return
 	}
+	d = min(d, upstream.MaxRetryAfter)
 	p.retryAfter = d
 	p.RetryAfter = int((d + time.Second - 1) / time.Second)
 }

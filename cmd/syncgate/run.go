@@ -299,6 +299,7 @@ func authConfig(cfg *config.Config) auth.Config {
 		JWKSURL: cfg.JWT.JWKSURL, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
 		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
 		CacheSize: cfg.JWT.CacheSize, CacheMaxAge: cfg.JWT.CacheMaxAge,
+		MaxLifetime: cfg.JWT.MaxLifetime,
 	}
 	// 0 turns the token cache off in the configuration; in auth.Config it
 	// means the default.

@@ -47,12 +47,14 @@ const (
 	reasonIssuedLater = "token issued in the future"
 	reasonIssuer      = "token issuer not accepted"
 	reasonAudience    = "token audience not accepted"
+	reasonLifetime    = "token lifetime longer than allowed"
 	reasonInvalid     = "token invalid"
 	reasonSeveral     = "several Authorization headers"
 )
 
 var (
 	errAlgorithm   = errors.New("algorithm not allowed")
+	errLifetime    = errors.New("token lifetime longer than allowed")
 	errKeyNotFound = errors.New("no signing key with the token's key id")
 	errKeyMismatch = errors.New("signing key does not fit the token's algorithm")
 )

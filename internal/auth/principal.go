@@ -70,24 +70,27 @@ func (c *claims) principal() *Principal {
 	return p
 }
 
-// stringList is a claim given either as one space-separated string or as an
-// array of strings.
+// stringList is a claim given either as one string of space-separated
+// values (RFC 6749 §3.3: split on U+0020 only) or as an array of strings,
+// each one value.
 type stringList []string
 
 // UnmarshalJSON accepts a string, an array of strings, or null.
 func (l *stringList) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
-		*l = strings.Fields(s)
+		*l = nil
+		for v := range strings.SplitSeq(s, " ") {
+			if v != "" {
+				*l = append(*l, v)
+			}
+		}
 		return nil
 	}
 	var a []string
 	if err := json.Unmarshal(b, &a); err != nil {
 		return errors.New("scope claim is neither a string nor an array of strings")
 	}
-	*l = nil
-	for _, s := range a {
-		*l = append(*l, strings.Fields(s)...)
-	}
+	*l = slices.DeleteFunc(a, func(s string) bool { return s == "" })
 	return nil
 }

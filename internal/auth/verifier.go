@@ -86,6 +86,10 @@ type Config struct {
 	// off); an entry never outlives its token's exp.
 	CacheSize   int
 	CacheMaxAge time.Duration
+	// MaxLifetime is the longest lifetime accepted: exp at most this long
+	// after iat, or, for a token without iat, after now plus the leeway.
+	// Zero means no limit.
+	MaxLifetime time.Duration
 }
 
 // String describes the configuration with the HMAC secret masked.
@@ -108,6 +112,8 @@ type Verifier struct {
 	issuers   []string
 	audiences []string
 	parser    *jwt.Parser
+	leeway    time.Duration
+	maxLife   time.Duration
 	// jwks is set for a JWKS key source; static holds the PEM public key or
 	// the HMAC secret otherwise.
 	jwks    keyfunc.Keyfunc
@@ -163,6 +169,10 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 	if wait == 0 {
 		wait = DefaultUnknownKIDWait
 	}
+	if cfg.MaxLifetime < 0 {
+		errs = append(errs, fmt.Errorf("maximum token lifetime %s is negative", cfg.MaxLifetime))
+	}
+	v.leeway, v.maxLife = leeway, cfg.MaxLifetime
 	if wait < 0 {
 		errs = append(errs, fmt.Errorf("unknown key id wait %s is negative", cfg.UnknownKIDWait))
 	}
@@ -310,11 +320,24 @@ func (v *Verifier) verify(ctx context.Context, raw string) (*Principal, time.Tim
 	if !slices.ContainsFunc(c.Audience, func(a string) bool { return slices.Contains(v.audiences, a) }) {
 		return nil, time.Time{}, &TokenError{Reason: reasonAudience, Err: jwt.ErrTokenInvalidAudience}
 	}
+	if v.maxLife > 0 && !v.lifetimeOK(&c) {
+		return nil, time.Time{}, &TokenError{Reason: reasonLifetime, Err: errLifetime}
+	}
 	var exp time.Time
 	if c.ExpiresAt != nil { // required by the parser
 		exp = c.ExpiresAt.Time
 	}
 	return c.principal(), exp, nil
+}
+
+// lifetimeOK reports whether a token's exp is within the maximum lifetime of
+// its iat (of now plus the leeway when it has no iat).
+func (v *Verifier) lifetimeOK(c *claims) bool {
+	from := time.Now().Add(v.leeway)
+	if c.IssuedAt != nil {
+		from = c.IssuedAt.Time
+	}
+	return !c.ExpiresAt.Time.After(from.Add(v.maxLife))
 }
 
 // headerAlgorithm reads the alg of a compact JWS before anything else, so

@@ -69,6 +69,8 @@ type JWT struct {
 	// off.
 	CacheSize   int
 	CacheMaxAge time.Duration
+	// MaxLifetime is the longest exp - iat accepted; 0 means no limit.
+	MaxLifetime time.Duration
 }
 
 // Scopes names the scope (or app role) each group of routes requires.

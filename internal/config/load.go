@@ -327,6 +327,7 @@ func (l *loader) jwt() JWT {
 		JWKSURL:       l.str(envJWTJWKSURL),
 		PublicKeyFile: l.file(envJWTPublicKeyFile),
 		Leeway:        l.duration(envJWTLeeway, true),
+		MaxLifetime:   l.duration(envJWTMaxLifetime, true),
 	}
 	hmacSet := false
 	j.HMACSecret, hmacSet = l.secret(envJWTHMACSecret)

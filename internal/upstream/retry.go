@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -199,9 +198,14 @@ func (t *sendTrace) notSent(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// MaxRetryAfter caps a backend's Retry-After: a larger value (up to
+// 99999999999999999999 seconds, or a date in year 9999) is read as a day, so
+// that no arithmetic on it overflows into a negative wait.
+const MaxRetryAfter = 24 * time.Hour
+
 // ParseRetryAfter reads a Retry-After value, delta-seconds or an HTTP-date,
-// as a wait from now. A date in the past is a zero wait. It reports false for
-// an empty or malformed value.
+// as a wait from now, at most MaxRetryAfter. A date in the past is a zero
+// wait. It reports false for an empty or malformed value.
 func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -211,12 +215,12 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		secs, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			if errors.Is(err, strconv.ErrRange) {
-				return time.Duration(math.MaxInt64), true
+				return MaxRetryAfter, true
 			}
 			return 0, false
 		}
-		if secs > uint64(math.MaxInt64/int64(time.Second)) {
-			return time.Duration(math.MaxInt64), true
+		if secs > uint64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter, true
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -224,7 +228,7 @@ func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return max(t.Sub(now), 0), true
+	return min(max(t.Sub(now), 0), MaxRetryAfter), true
 }
 
 // sleep waits d, or until ctx is done.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -413,7 +412,12 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Saturday, 01-Mar-25 12:01:00 GMT", time.Minute, true},
 		{"Sat Mar  1 12:00:05 2025", 5 * time.Second, true},
 		{"Sat, 01 Mar 2025 11:00:00 GMT", 0, true},
-		{"99999999999999999999999", time.Duration(math.MaxInt64), true},
+		{"99999999999999999999999", MaxRetryAfter, true},
+		{"99999999999999999999", MaxRetryAfter, true},
+		{"9223372036", MaxRetryAfter, true},
+		{"86401", MaxRetryAfter, true},
+		{"86400", 24 * time.Hour, true},
+		{"Fri, 31 Dec 9999 23:59:59 GMT", MaxRetryAfter, true},
 		{"", 0, false},
 		{"-1", 0, false},
 		{"1.5", 0, false},
