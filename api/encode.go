@@ -59,7 +59,7 @@ func (b binder) body(r *http.Request, v any, optional bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return bodyProblem(err)
+		return b.decodeProblem(data, v, err)
 	}
 	return b.validate(v)
 }

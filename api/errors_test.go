@@ -137,6 +137,25 @@ func TestValidationListsEveryFieldError(t *testing.T) {
 		t.Fatalf("errors = %+v; want parts unique", r.problem.Errors)
 	}
 
+	// Every field error of a body at once: a wrong type does not hide the
+	// list's errors, and a repeated item does not hide an unknown one.
+	for _, tt := range []struct{ path, body, want string }{
+		{"/organizations/" + veeamsim.ContosoID + "/sync", `{"full":"yes","parts":["Userz","Groups","Groups"]}`, "full:type,parts:unique,parts[0]:oneof"},
+		{"/organizations/" + veeamsim.ContosoID + "/sync", `{"parts":["users","Groups","Groups"]}`, "parts:unique,parts[0]:oneof"},
+		{"/organizations/" + veeamsim.ContosoID + "/sync", `{"full":"yes","parts":"Users"}`, "full:type,parts:type"},
+		{"/organizations/sync", `{"full":1,"parts":["Users","Users"],"organizationIds":["nope"]}`, "full:type,parts:unique,organizationIds[0]:guid"},
+	} {
+		r := e.post(tt.path, tt.body)
+		wantProblem(t, r, http.StatusBadRequest, api.TypeValidation)
+		var got []string
+		for _, fe := range r.problem.Errors {
+			got = append(got, fe.Field+":"+fe.Rule)
+		}
+		if strings.Join(got, ",") != tt.want {
+			t.Errorf("%s: errors = %v; want %s", tt.body, got, tt.want)
+		}
+	}
+
 	r = e.get("/organizations?limit=5000&offset=-1&color=blue")
 	wantProblem(t, r, http.StatusBadRequest, api.TypeValidation)
 	got := []string{}

@@ -51,9 +51,60 @@ func (b binder) validate(v any) error {
 	}
 	errs := make([]FieldError, 0, len(verrs))
 	for _, fe := range verrs {
-		errs = append(errs, FieldError{Field: fieldPath(fe), Rule: fe.Tag(), Message: ruleMessage(fe)})
+		errs = append(errs, FieldError{Field: fieldPath(reflect.TypeOf(v), fe), Rule: fe.Tag(), Message: ruleMessage(fe)})
+		errs = append(errs, b.items(v, fe)...)
 	}
 	return validationProblem(errs)
+}
+
+// items checks each item of a list whose own rule failed (unique, max):
+// the validator stops at a field's first failing rule, before its dive, and
+// the caller must hear of every field error at once.
+func (b binder) items(v any, fe validator.FieldError) []FieldError {
+	if fe.Kind() != reflect.Slice {
+		return nil
+	}
+	sf, ok := structField(reflect.TypeOf(v), fe.StructNamespace())
+	if !ok {
+		return nil
+	}
+	_, rules, ok := strings.Cut(sf.Tag.Get("validate"), ",dive,")
+	if !ok {
+		return nil
+	}
+	list := reflect.ValueOf(fe.Value())
+	var errs []FieldError
+	for i := range list.Len() {
+		var verrs validator.ValidationErrors
+		if !errors.As(b.v.Var(list.Index(i).Interface(), rules), &verrs) {
+			continue
+		}
+		for _, ie := range verrs {
+			errs = append(errs, FieldError{Field: fmt.Sprintf("%s[%d]", fieldPath(reflect.TypeOf(v), fe), i), Rule: ie.Tag(), Message: ruleMessage(ie)})
+		}
+	}
+	return errs
+}
+
+// structField finds the field a validator struct namespace
+// ("BulkSyncRequest.SyncRequest.Parts") names in t.
+func structField(t reflect.Type, namespace string) (reflect.StructField, bool) {
+	names := strings.Split(namespace, ".")
+	var sf reflect.StructField
+	for _, name := range names[1:] {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return sf, false
+		}
+		f, ok := t.FieldByName(name)
+		if !ok {
+			return sf, false
+		}
+		sf, t = f, f.Type
+	}
+	return sf, len(names) > 1
 }
 
 func validationProblem(errs []FieldError) *Problem {
@@ -65,13 +116,33 @@ func validationProblem(errs []FieldError) *Problem {
 }
 
 // fieldPath is the field's name as the caller wrote it: "parts[1]", not
-// "SyncRequest.Parts[1]".
-func fieldPath(fe validator.FieldError) string {
-	ns := fe.Namespace()
-	if _, rest, ok := strings.Cut(ns, "."); ok {
-		return rest
+// "BulkSyncRequest.SyncRequest.Parts[1]" (t is the validated struct's type;
+// an embedded struct's fields are the body's own members).
+func fieldPath(t reflect.Type, fe validator.FieldError) string {
+	names, goNames := strings.Split(fe.Namespace(), "."), strings.Split(fe.StructNamespace(), ".")
+	if len(names) < 2 || len(names) != len(goNames) {
+		return fe.Field()
 	}
-	return ns
+	var out []string
+	for i := 1; i < len(names); i++ {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		goName, _, indexed := strings.Cut(goNames[i], "[")
+		if t != nil && t.Kind() == reflect.Struct {
+			if f, ok := t.FieldByName(goName); ok {
+				t = f.Type
+				if indexed && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+					t = t.Elem()
+				}
+				if f.Anonymous {
+					continue
+				}
+			}
+		}
+		out = append(out, names[i])
+	}
+	return strings.Join(out, ".")
 }
 
 func ruleMessage(fe validator.FieldError) string {
