@@ -20,6 +20,7 @@ import (
 	"github.com/syncgate/syncgate/api"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/sim"
+	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 )
 
@@ -194,7 +195,21 @@ func TestNotFound(t *testing.T) {
 		}
 	}
 	wantProblem(t, e.get("/nothing-here"), http.StatusNotFound, api.TypeRouteNotFound)
-	wantProblem(t, e.do(req{method: "DELETE", path: "/organizations", token: e.token}), http.StatusMethodNotAllowed, api.TypeMethodNotAllowed)
+	// 405 names the allowed methods, in the Allow header (RFC 9110) and the detail.
+	for _, tt := range []struct{ method, path, allow string }{
+		{"DELETE", "/organizations", "GET"},
+		{"PUT", "/organizations/sync", "GET, POST"},
+		{"GET", "/applications/" + graphsim.AWSObjectID + "/jobs/" + graphsim.AWSJobID + "/start", "POST"},
+	} {
+		r := e.do(req{method: tt.method, path: tt.path, token: e.token})
+		wantProblem(t, r, http.StatusMethodNotAllowed, api.TypeMethodNotAllowed)
+		if got := r.header.Get("Allow"); got != tt.allow {
+			t.Errorf("%s %s: Allow = %q; want %q", tt.method, tt.path, got, tt.allow)
+		}
+		if !strings.HasSuffix(r.problem.Detail, "allowed: "+tt.allow) {
+			t.Errorf("%s %s: detail %q does not name the allowed methods %s", tt.method, tt.path, r.problem.Detail, tt.allow)
+		}
+	}
 }
 
 func TestBodyLimits(t *testing.T) {

@@ -83,11 +83,28 @@ func NewServer(cfg Config) http.Handler {
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		return newProblem(kindRouteNotFound, "no route matches "+r.Method+" "+r.URL.EscapedPath())
 	}))
-	r.MethodNotAllowed(s.handler(func(w http.ResponseWriter, r *http.Request) error {
-		return newProblem(kindMethodNotAllowed, r.Method+" is not allowed on "+r.URL.EscapedPath())
+	r.MethodNotAllowed(s.handler(func(w http.ResponseWriter, req *http.Request) error {
+		allowed := strings.Join(allowedMethods(r, req), ", ")
+		w.Header().Set("Allow", allowed) // RFC 9110 §15.5.6
+		return newProblem(kindMethodNotAllowed, req.Method+" is not allowed on "+req.URL.EscapedPath()+"; allowed: "+allowed)
 	}))
 	addRoutes(r, s)
 	return r
+}
+
+// allowedMethods lists the methods routes answers on req's path.
+func allowedMethods(routes chi.Routes, req *http.Request) []string {
+	path := req.URL.RawPath
+	if path == "" {
+		path = req.URL.Path
+	}
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		if routes.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 // handlerFunc is a handler that returns its failure instead of writing it.
