@@ -45,7 +45,7 @@ type OrganizationList struct {
 	Items  []Organization `json:"items"`
 	Offset int            `json:"offset" example:"0"`
 	Limit  int            `json:"limit" example:"100"`
-	// Total is always null: Veeam does not count organizations.
+	// Total is always null: Veeam Backup for Microsoft 365 does not say how many organizations it holds. Page on (offset += limit) until a page has fewer than limit items.
 	Total *int `json:"total" extensions:"x-nullable"`
 }
 

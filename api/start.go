@@ -109,6 +109,9 @@ func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err
 		if p.Upstream != nil {
 			attrs = append(attrs, slog.Int("upstreamStatus", p.Upstream.Status), slog.String("upstreamRequestId", p.Upstream.RequestID))
 		}
+	case res.UpstreamRequestID != "":
+		// A start the backend accepted: its request id finds the call in the backend's logs.
+		attrs = append(attrs, slog.String("upstreamRequestId", res.UpstreamRequestID))
 	case res.Refusal != nil:
 		decision = "would-refuse:" + res.Refusal.Reason.String()
 	case spec.Query.DryRun:

@@ -2267,7 +2267,7 @@ const docTemplate = `{
                     "example": 0
                 },
                 "total": {
-                    "description": "Total is always null: Veeam does not count organizations.",
+                    "description": "Total is always null: Veeam Backup for Microsoft 365 does not say how many organizations it holds. Page on (offset += limit) until a page has fewer than limit items.",
                     "type": "integer",
                     "x-nullable": true
                 }
