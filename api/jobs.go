@@ -20,36 +20,6 @@ type JobStarter interface {
 
 var _ JobStarter = (*graph.Client)(nil)
 
-// appPath is the application id in a route's path.
-type appPath struct {
-	ApplicationID string `path:"applicationId" validate:"guid"`
-}
-
-// jobPath is the application and job ids in a route's path.
-type jobPath struct {
-	ApplicationID string `path:"applicationId" validate:"guid"`
-	JobID         string `path:"jobId" validate:"jobid"`
-}
-
-// jobs returns the Graph adapter, or the 503 problem when it is not
-// configured.
-func (s *server) jobs() (JobStarter, error) {
-	if s.Jobs == nil {
-		return nil, notConfigured("Microsoft Graph", s.JobsMissing)
-	}
-	return s.Jobs, nil
-}
-
-// pathJob reads and validates the application and job ids of the path.
-func (s *server) pathJob(r *http.Request) (jobPath, error) {
-	p := jobPath{ApplicationID: chi.URLParam(r, "applicationId"), JobID: chi.URLParam(r, "jobId")}
-	if err := s.bind.validate(&p); err != nil {
-		return p, err
-	}
-	p.ApplicationID = strings.ToLower(p.ApplicationID)
-	return p, nil
-}
-
 // handleListJobs answers GET /applications/{applicationId}/jobs.
 //
 //	@Summary		List an application's synchronization jobs
@@ -82,10 +52,7 @@ func (s *server) handleListJobs() http.HandlerFunc {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		p := appPath{ApplicationID: chi.URLParam(r, "applicationId")}
 		q := pageQuery{Limit: 100}
-		if err := collect(s.bind.validate(&p), s.bind.query(r, &q)); err != nil {
-			return err
-		}
-		jobs, err := s.jobs()
+		jobs, err := s.jobs(collect(s.bind.validate(&p), s.bind.query(r, &q)))
 		if err != nil {
 			return err
 		}
@@ -133,10 +100,7 @@ func (s *server) handleListJobs() http.HandlerFunc {
 func (s *server) handleGetJob() http.HandlerFunc {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		p, err := s.pathJob(r)
-		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
-			return err
-		}
-		jobs, err := s.jobs()
+		jobs, err := s.jobs(collect(err, s.bind.query(r, &struct{}{})))
 		if err != nil {
 			return err
 		}
@@ -195,10 +159,7 @@ func (s *server) handleStartJob() http.HandlerFunc {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		var q startQuery
 		p, err := s.pathJob(r)
-		if err = collect(err, s.bind.query(r, &q), s.bind.body(r, &struct{}{}, true)); err != nil {
-			return err
-		}
-		jobs, err := s.jobs()
+		jobs, err := s.jobs(collect(err, s.bind.query(r, &q), s.bind.body(r, &struct{}{}, true)))
 		if err != nil {
 			return err
 		}

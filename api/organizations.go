@@ -6,41 +6,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/veeam"
 )
-
-// orgPath is the organization id in a route's path.
-type orgPath struct {
-	OrganizationID string `path:"organizationId" validate:"guid"`
-}
-
-// pageQuery pages through a collection.
-type pageQuery struct {
-	Limit  int `query:"limit" validate:"min=1,max=1000"`
-	Offset int `query:"offset" validate:"min=0"`
-}
-
-// organizations returns the Veeam adapter, or the 503 problem when it is not
-// configured.
-func (s *server) organizations() (OrganizationSyncer, error) {
-	if s.Organizations == nil {
-		return nil, notConfigured("Veeam Backup for Microsoft 365", s.OrganizationsMissing)
-	}
-	return s.Organizations, nil
-}
-
-// pathOrg reads and validates the organization id of the path. GUIDs are
-// case-insensitive; syncgate uses the lower-case form.
-func (s *server) pathOrg(r *http.Request) (string, error) {
-	p := orgPath{OrganizationID: chi.URLParam(r, "organizationId")}
-	if err := s.bind.validate(&p); err != nil {
-		return "", err
-	}
-	return strings.ToLower(p.OrganizationID), nil
-}
 
 // handleListOrganizations answers GET /organizations.
 //
@@ -71,10 +39,7 @@ func (s *server) pathOrg(r *http.Request) (string, error) {
 func (s *server) handleListOrganizations() http.HandlerFunc {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		q := pageQuery{Limit: 100}
-		if err := s.bind.query(r, &q); err != nil {
-			return err
-		}
-		orgs, err := s.organizations()
+		orgs, err := s.organizations(s.bind.query(r, &q))
 		if err != nil {
 			return err
 		}
@@ -162,10 +127,7 @@ func (s *server) handleGetSync() http.HandlerFunc {
 func (s *server) readOrganization(read func(ctx context.Context, orgs OrganizationSyncer, id string) (any, error)) http.HandlerFunc {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := s.pathOrg(r)
-		if err = collect(err, s.bind.query(r, &struct{}{})); err != nil {
-			return err
-		}
-		orgs, err := s.organizations()
+		orgs, err := s.organizations(collect(err, s.bind.query(r, &struct{}{})))
 		if err != nil {
 			return err
 		}
@@ -227,10 +189,7 @@ func (s *server) handleStartSync() http.HandlerFunc {
 		var q startQuery
 		var body SyncRequest
 		id, err := s.pathOrg(r)
-		if err = collect(err, s.bind.query(r, &q), s.bind.body(r, &body, true)); err != nil {
-			return err
-		}
-		orgs, err := s.organizations()
+		orgs, err := s.organizations(collect(err, s.bind.query(r, &q), s.bind.body(r, &body, true)))
 		if err != nil {
 			return err
 		}
@@ -276,10 +235,7 @@ func (s *server) handleBulkSync() http.HandlerFunc {
 	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		var q startQuery
 		var body BulkSyncRequest
-		if err := collect(s.bind.query(r, &q), s.bind.body(r, &body, true)); err != nil {
-			return err
-		}
-		orgs, err := s.organizations()
+		orgs, err := s.organizations(collect(s.bind.query(r, &q), s.bind.body(r, &body, true)))
 		if err != nil {
 			return err
 		}

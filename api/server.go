@@ -125,6 +125,31 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, s.Logger, err)
 }
 
+// organizations returns the Veeam adapter for a request whose inputs are
+// valid: inputs, the problem collected from its path, query and body, comes
+// first; then the 503 problem when Veeam is not configured.
+func (s *server) organizations(inputs error) (OrganizationSyncer, error) {
+	if inputs != nil {
+		return nil, inputs
+	}
+	if s.Organizations == nil {
+		return nil, notConfigured("Veeam Backup for Microsoft 365", s.OrganizationsMissing)
+	}
+	return s.Organizations, nil
+}
+
+// jobs returns the Graph adapter for a request whose inputs are valid (see
+// organizations), or the 503 problem when Graph is not configured.
+func (s *server) jobs(inputs error) (JobStarter, error) {
+	if inputs != nil {
+		return nil, inputs
+	}
+	if s.Jobs == nil {
+		return nil, notConfigured("Microsoft Graph", s.JobsMissing)
+	}
+	return s.Jobs, nil
+}
+
 // scope requires the named scope on a route.
 func (s *server) scope(name string) func(http.Handler) http.Handler {
 	return auth.RequireScope(name, s.fail)

@@ -12,10 +12,11 @@ import (
 	"strings"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/syncgate/syncgate/internal/ids"
 )
 
 var (
-	guidPattern  = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 	jobIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$`)
 )
 
@@ -34,7 +35,7 @@ func newBinder() binder {
 		}
 		return f.Name
 	})
-	_ = v.RegisterValidation("guid", func(fl validator.FieldLevel) bool { return guidPattern.MatchString(fl.Field().String()) })
+	_ = v.RegisterValidation("guid", func(fl validator.FieldLevel) bool { return ids.IsGUID(fl.Field().String()) })
 	_ = v.RegisterValidation("jobid", func(fl validator.FieldLevel) bool { return jobIDPattern.MatchString(fl.Field().String()) })
 	return binder{v: v}
 }

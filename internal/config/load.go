@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syncgate/syncgate/internal/ids"
 )
 
 // Option changes how Load reads its input.
@@ -468,27 +470,6 @@ func areSet(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " are set"
 }
 
-// isGUID reports whether s is a GUID in its 8-4-4-4-12 hexadecimal form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // isDomainName reports whether s is a DNS name with at least two labels.
 func isDomainName(s string) bool {
 	labels := strings.Split(s, ".")
@@ -531,10 +512,10 @@ func (l *loader) graph() Graph {
 	if g.BaseURL = l.str(envGraphBaseURL); g.BaseURL != "" {
 		g.BaseURL = l.hostURL(envGraphBaseURL, g.BaseURL, false)
 	}
-	if g.TenantID != "" && !isGUID(g.TenantID) && !isDomainName(g.TenantID) {
+	if g.TenantID != "" && !ids.IsGUID(g.TenantID) && !isDomainName(g.TenantID) {
 		l.problem(envGraphTenantID, "invalid tenant %q (want a GUID or a domain name)", g.TenantID)
 	}
-	if g.ClientID != "" && !isGUID(g.ClientID) {
+	if g.ClientID != "" && !ids.IsGUID(g.ClientID) {
 		l.problem(envGraphClientID, "invalid client id %q (want a GUID)", g.ClientID)
 	}
 	if g.Scope != "" && !strings.HasSuffix(g.Scope, "/.default") {

@@ -8,10 +8,8 @@ package graph
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -23,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/syncgate/syncgate/internal/ids"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
 
@@ -50,13 +49,12 @@ const DefaultBaseURL = "https://graph.microsoft.com"
 
 // DefaultRefreshBefore is how long before its expiry the token is renewed
 // when Config.RefreshBefore is zero: the margin azidentity's own cache keeps.
-const DefaultRefreshBefore = 5 * time.Minute
+const DefaultRefreshBefore = upstream.DefaultRefreshBefore
 
 // Limits on what is read from Graph.
 const (
-	maxBody      = 16 << 20 // a success body
-	maxErrorBody = 64 << 10
-	maxPages     = 50 // pages of a job list followed through @odata.nextLink
+	maxBody  = 16 << 20 // a success body
+	maxPages = 50       // pages of a job list followed through @odata.nextLink
 )
 
 // Config is how the adapter reaches Graph and gets its tokens.
@@ -102,10 +100,9 @@ type Client struct {
 	api        string // escaped path up to the version: "/beta", or "/prefix/v1.0" behind a proxy
 	spMode     bool   // JobPath is PathServicePrincipals
 	http       *http.Client
-	retry      upstream.RetryPolicy
 	now        func() time.Time
 	log        *slog.Logger
-	tokens     *tokens
+	bearer     upstream.Bearer // sends calls with the token they share, renewing it on a 401
 	principals principals
 }
 
@@ -151,35 +148,27 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if scope == "" {
 		scope = origin + "/.default"
 	}
-	ad, err := upstream.NewAdapter(service, u, cfg.HTTPClient, cfg.Now, cfg.Retry, logger)
+	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, HTTPClient: cfg.HTTPClient,
+		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore}, logger)
 	if err != nil {
 		return nil, err
 	}
-	refreshBefore := cfg.RefreshBefore
-	if refreshBefore <= 0 {
-		refreshBefore = DefaultRefreshBefore
-	}
-	now, logger := ad.Now, ad.Logger
+	now, logger := be.Now, be.Logger
 	logger.Debug("graph: client ready", "url", u.Redacted(), "version", version, "job_path", cmp.Or(cfg.JobPath, PathApplications),
 		"scope", scope, "tenant_id", cfg.TenantID, "client_id", cfg.ClientID)
-	return &Client{
-		origin: origin,
-		prefix: prefix,
-		api:    prefix + "/" + url.PathEscape(version),
-		spMode: cfg.JobPath == PathServicePrincipals,
-		http:   ad.HTTP,
-		retry:  ad.Retry,
-		now:    now,
-		log:    logger,
-		tokens: &tokens{
-			cred:          cfg.Credential,
-			scope:         scope,
-			refreshBefore: refreshBefore,
-			now:           now,
-			log:           logger,
-		},
+	c := &Client{
+		origin:     origin,
+		prefix:     prefix,
+		api:        prefix + "/" + url.PathEscape(version),
+		spMode:     cfg.JobPath == PathServicePrincipals,
+		http:       be.HTTP,
+		now:        now,
+		log:        logger,
 		principals: principals{ids: map[string]string{}},
-	}, nil
+	}
+	cred := &tokens{cred: cfg.Credential, scope: scope, refreshBefore: be.RefreshBefore, now: now, log: logger}
+	c.bearer = be.Bearer(cred.fetch, "request-id")
+	return c, nil
 }
 
 // call is one REST call.
@@ -193,32 +182,18 @@ type call struct {
 
 // do sends a call with the shared token and decodes a 2xx body into out (when
 // out is not nil). It returns Graph's request-id. A 401 renews the token once
-// and sends the call once more.
+// and sends the call once more (see upstream.Bearer).
 func (c *Client) do(ctx context.Context, cl call, out any) (string, error) {
-	for retried := false; ; retried = true {
-		tok, err := c.tokens.get(ctx)
-		if err != nil {
-			return "", err
-		}
-		resp, err := c.retry.Do(ctx, cl.idempotent, c.sender(cl, tok))
-		if err != nil {
-			return "", upstream.TransportError(service, cl.op, err)
-		}
-		if resp.StatusCode == http.StatusUnauthorized && !retried {
-			drain(resp)
-			c.log.DebugContext(ctx, "graph: token refused, renewing it", "op", cl.op, "graph_request_id", resp.Header.Get("request-id"))
-			if _, err := c.tokens.renew(ctx, tok, true); err != nil {
-				return "", err
-			}
-			continue
-		}
-		return c.finish(cl.op, resp, out)
+	resp, err := c.bearer.Do(ctx, cl.op, cl.idempotent, func(tok string) upstream.SendFunc { return c.sender(cl, tok) })
+	if err != nil {
+		return "", err
 	}
+	return c.finish(cl.op, resp, out)
 }
 
 // finish turns a response into the call's result and closes its body.
 func (c *Client) finish(op string, resp *http.Response, out any) (string, error) {
-	defer drain(resp)
+	defer upstream.Drain(resp)
 	requestID := resp.Header.Get("request-id")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return requestID, c.responseError(op, resp)
@@ -226,16 +201,7 @@ func (c *Client) finish(op string, resp *http.Response, out any) (string, error)
 	if out == nil {
 		return requestID, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		e := upstream.TransportError(service, op, fmt.Errorf("read response: %w", err))
-		e.RequestID = requestID
-		return requestID, e
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return requestID, badResponse(op, resp.StatusCode, requestID, "response does not parse: "+err.Error())
-	}
-	return requestID, nil
+	return requestID, upstream.DecodeJSON(service, op, resp, maxBody, requestID, out)
 }
 
 // badResponse is a 2xx answer that is not what the call expects.
@@ -281,21 +247,6 @@ func (c *Client) send(ctx context.Context, req *http.Request, path string, attem
 	return resp, nil
 }
 
-// drain reads a little of what is left of a body, so the connection can be
-// reused, and closes it.
-func drain(resp *http.Response) {
-	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
-	_ = resp.Body.Close()
-}
-
-// segment escapes one path segment, refusing ids that cannot be one.
-func segment(op, what, id string) (string, error) {
-	if id == "" || id == "." || id == ".." {
-		return "", &upstream.Error{Service: service, Op: op, Kind: upstream.KindInvalid, Message: fmt.Sprintf("invalid %s %q", what, id)}
-	}
-	return url.PathEscape(id), nil
-}
-
 type clientRequestIDKey struct{}
 
 // correlate picks the client-request-id for one adapter call: the gateway's
@@ -304,7 +255,7 @@ type clientRequestIDKey struct{}
 func (c *Client) correlate(ctx context.Context) context.Context {
 	requestID := upstream.RequestID(ctx)
 	id := requestID
-	if !isGUID(id) {
+	if !ids.IsGUID(id) {
 		id = uuid.NewString()
 		c.log.DebugContext(ctx, "graph: client-request-id for a request id that is not a GUID", "request_id", requestID, "client_request_id", id)
 	}
@@ -317,13 +268,4 @@ func clientRequestIDFrom(ctx context.Context) string {
 		return id
 	}
 	return uuid.NewString()
-}
-
-// isGUID reports whether s is a GUID in its canonical 8-4-4-4-12 form.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
 }

@@ -2,8 +2,9 @@ package graph
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
+
+	"github.com/syncgate/syncgate/internal/upstream"
 )
 
 // The job status codes Graph documents (status.code). Other values pass
@@ -106,7 +107,7 @@ type KeyCount struct {
 	Value int64  `json:"value"`
 }
 
-// The types below read their timestamps with stamp; each decodes the rest of
+// The types below read their timestamps with upstream.Timestamp; each decodes the rest of
 // its fields through a copy of itself without methods.
 
 // UnmarshalJSON reads a schedule as Graph sends it.
@@ -114,12 +115,12 @@ func (s *Schedule) UnmarshalJSON(data []byte) error {
 	type plain Schedule
 	aux := struct {
 		*plain
-		Expiration stamp `json:"expiration"`
+		Expiration upstream.Timestamp `json:"expiration"`
 	}{plain: (*plain)(s)}
 	if err := json.Unmarshal(data, &aux); err != nil {
 		return err
 	}
-	s.Expiration = aux.Expiration.t
+	s.Expiration = aux.Expiration.T
 	return nil
 }
 
@@ -128,14 +129,14 @@ func (s *Status) UnmarshalJSON(data []byte) error {
 	type plain Status
 	aux := struct {
 		*plain
-		SteadyStateFirstAchievedTime stamp `json:"steadyStateFirstAchievedTime"`
-		SteadyStateLastAchievedTime  stamp `json:"steadyStateLastAchievedTime"`
+		SteadyStateFirstAchievedTime upstream.Timestamp `json:"steadyStateFirstAchievedTime"`
+		SteadyStateLastAchievedTime  upstream.Timestamp `json:"steadyStateLastAchievedTime"`
 	}{plain: (*plain)(s)}
 	if err := json.Unmarshal(data, &aux); err != nil {
 		return err
 	}
-	s.SteadyStateFirstAchievedTime = aux.SteadyStateFirstAchievedTime.t
-	s.SteadyStateLastAchievedTime = aux.SteadyStateLastAchievedTime.t
+	s.SteadyStateFirstAchievedTime = aux.SteadyStateFirstAchievedTime.T
+	s.SteadyStateLastAchievedTime = aux.SteadyStateLastAchievedTime.T
 	return nil
 }
 
@@ -144,13 +145,13 @@ func (e *Execution) UnmarshalJSON(data []byte) error {
 	type plain Execution
 	aux := struct {
 		*plain
-		TimeBegan stamp `json:"timeBegan"`
-		TimeEnded stamp `json:"timeEnded"`
+		TimeBegan upstream.Timestamp `json:"timeBegan"`
+		TimeEnded upstream.Timestamp `json:"timeEnded"`
 	}{plain: (*plain)(e)}
 	if err := json.Unmarshal(data, &aux); err != nil {
 		return err
 	}
-	e.TimeBegan, e.TimeEnded = aux.TimeBegan.t, aux.TimeEnded.t
+	e.TimeBegan, e.TimeEnded = aux.TimeBegan.T, aux.TimeEnded.T
 	return nil
 }
 
@@ -159,14 +160,14 @@ func (q *Quarantine) UnmarshalJSON(data []byte) error {
 	type plain Quarantine
 	aux := struct {
 		*plain
-		CurrentBegan stamp `json:"currentBegan"`
-		NextAttempt  stamp `json:"nextAttempt"`
-		SeriesBegan  stamp `json:"seriesBegan"`
+		CurrentBegan upstream.Timestamp `json:"currentBegan"`
+		NextAttempt  upstream.Timestamp `json:"nextAttempt"`
+		SeriesBegan  upstream.Timestamp `json:"seriesBegan"`
 	}{plain: (*plain)(q)}
 	if err := json.Unmarshal(data, &aux); err != nil {
 		return err
 	}
-	q.CurrentBegan, q.NextAttempt, q.SeriesBegan = aux.CurrentBegan.t, aux.NextAttempt.t, aux.SeriesBegan.t
+	q.CurrentBegan, q.NextAttempt, q.SeriesBegan = aux.CurrentBegan.T, aux.NextAttempt.T, aux.SeriesBegan.T
 	return nil
 }
 
@@ -175,44 +176,11 @@ func (p *Progress) UnmarshalJSON(data []byte) error {
 	type plain Progress
 	aux := struct {
 		*plain
-		ProgressObservationDateTime stamp `json:"progressObservationDateTime"`
+		ProgressObservationDateTime upstream.Timestamp `json:"progressObservationDateTime"`
 	}{plain: (*plain)(p)}
 	if err := json.Unmarshal(data, &aux); err != nil {
 		return err
 	}
-	p.ProgressObservationDateTime = aux.ProgressObservationDateTime.t
-	return nil
-}
-
-// stamp is a Graph timestamp: RFC 3339 with up to 7 fractional digits
-// (a missing zone is UTC). null, "" and the zero time
-// "0001-01-01T00:00:00Z", which Graph uses for "never", leave t nil.
-type stamp struct{ t *time.Time }
-
-// noZone is the layout of a timestamp sent without a zone.
-const noZone = "2006-01-02T15:04:05.999999999"
-
-func (s *stamp) UnmarshalJSON(data []byte) error {
-	if string(data) == "null" {
-		return nil
-	}
-	var v string
-	if err := json.Unmarshal(data, &v); err != nil {
-		return fmt.Errorf("timestamp: %w", err)
-	}
-	if v == "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		var err2 error
-		if t, err2 = time.Parse(noZone, v); err2 != nil {
-			return fmt.Errorf("timestamp %q: %w", v, err)
-		}
-	}
-	if t.IsZero() {
-		return nil
-	}
-	s.t = &t
+	p.ProgressObservationDateTime = aux.ProgressObservationDateTime.T
 	return nil
 }

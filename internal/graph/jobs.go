@@ -103,7 +103,7 @@ func (c *Client) StartJob(ctx context.Context, applicationID, jobID string) (Sta
 
 // jobPath is {root}/jobs/{jobId}, escaped.
 func (c *Client) jobPath(ctx context.Context, op, applicationID, jobID string) (string, error) {
-	job, err := segment(op, "job id", jobID)
+	job, err := upstream.Segment(service, op, "job id", jobID)
 	if err != nil {
 		return "", err
 	}
@@ -116,7 +116,7 @@ func (c *Client) jobPath(ctx context.Context, op, applicationID, jobID string) (
 
 // root is the escaped path of the application's synchronization resource.
 func (c *Client) root(ctx context.Context, op, applicationID string) (string, error) {
-	app, err := segment(op, "application id", applicationID)
+	app, err := upstream.Segment(service, op, "application id", applicationID)
 	if err != nil {
 		return "", err
 	}
@@ -172,22 +172,14 @@ func (c *Client) servicePrincipal(ctx context.Context, applicationID string) (st
 		c.log.DebugContext(ctx, "graph: service principal found", "application_id", applicationID, "service_principal_id", id)
 		return id, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return "", r.Err
-		}
-		return r.Val.(string), nil
-	case <-ctx.Done():
-		return "", upstream.TransportError(service, "get service principal", ctx.Err())
-	}
+	return upstream.Shared(ctx, ch, service, "get service principal")
 }
 
 // lookupServicePrincipal asks Graph for the application's appId, then for the
 // service principal of that appId.
 func (c *Client) lookupServicePrincipal(ctx context.Context, applicationID string) (string, error) {
 	const appOp, spOp = "get application", "get service principal"
-	app, err := segment(appOp, "application id", applicationID)
+	app, err := upstream.Segment(service, appOp, "application id", applicationID)
 	if err != nil {
 		return "", err
 	}

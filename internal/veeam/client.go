@@ -8,7 +8,6 @@ package veeam
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 
 	"github.com/syncgate/syncgate/internal/upstream"
 )
@@ -28,12 +24,11 @@ const service = "veeam"
 
 // DefaultRefreshBefore is how long before its expiry the token is renewed
 // when Config.RefreshBefore is zero.
-const DefaultRefreshBefore = 5 * time.Minute
+const DefaultRefreshBefore = upstream.DefaultRefreshBefore
 
 // Limits on what is read from the backend.
 const (
-	maxBody      = 32 << 20 // a success body (the organization list can be long)
-	maxErrorBody = 64 << 10
+	maxBody = 32 << 20 // a success body (the organization list can be long)
 )
 
 // Config is how the adapter reaches and logs in to the Veeam REST API.
@@ -70,10 +65,7 @@ type Client struct {
 	refreshBefore time.Duration
 	now           func() time.Time
 	log           *slog.Logger
-
-	mu     sync.Mutex
-	tok    *token // nil until the first login, and after Logout
-	flight singleflight.Group
+	bearer        upstream.Bearer // sends calls with the login they share, logging in again on a 401
 }
 
 // New checks cfg and returns a client. It makes no call: the first call logs
@@ -94,25 +86,24 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if version == "" {
 		version = "v8"
 	}
-	ad, err := upstream.NewAdapter(service, u, cfg.HTTPClient, cfg.Now, cfg.Retry, logger)
+	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, HTTPClient: cfg.HTTPClient,
+		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore}, logger)
 	if err != nil {
 		return nil, err
 	}
-	refreshBefore := cfg.RefreshBefore
-	if refreshBefore <= 0 {
-		refreshBefore = DefaultRefreshBefore
-	}
-	return &Client{
+	c := &Client{
 		base:          strings.TrimSuffix(u.String(), "/"),
 		version:       url.PathEscape(version),
 		username:      cfg.Username,
 		password:      cfg.Password,
-		http:          ad.HTTP,
-		retry:         ad.Retry,
-		refreshBefore: refreshBefore,
-		now:           ad.Now,
-		log:           ad.Logger,
-	}, nil
+		http:          be.HTTP,
+		retry:         be.Retry,
+		refreshBefore: be.RefreshBefore,
+		now:           be.Now,
+		log:           be.Logger,
+	}
+	c.bearer = be.Bearer(c.fetch, "")
+	return c, nil
 }
 
 // call is one REST call below /{version}.
@@ -127,47 +118,25 @@ type call struct {
 
 // do sends a call with the current token and decodes a 2xx body into out
 // (when out is not nil). A 401 renews the login once and sends the call once
-// more.
+// more (see upstream.Bearer).
 func (c *Client) do(ctx context.Context, cl call, out any) error {
-	tok, err := c.accessToken(ctx, cl.op)
+	resp, err := c.bearer.Do(ctx, cl.op, cl.idempotent, func(tok string) upstream.SendFunc { return c.sender(cl, tok) })
 	if err != nil {
 		return err
 	}
-	for retried := false; ; retried = true {
-		resp, err := c.retry.Do(ctx, cl.idempotent, c.sender(cl, tok))
-		if err != nil {
-			return upstream.TransportError(service, cl.op, err)
-		}
-		if resp.StatusCode == http.StatusUnauthorized && !retried {
-			drain(resp)
-			c.log.DebugContext(ctx, "veeam: token refused, logging in again", "op", cl.op)
-			if tok, err = c.renew(ctx, tok, true, cl.op); err != nil {
-				return err
-			}
-			continue
-		}
-		return c.finish(cl.op, resp, out)
-	}
+	return c.finish(cl.op, resp, out)
 }
 
 // finish turns a response into the call's result and closes its body.
 func (c *Client) finish(op string, resp *http.Response, out any) error {
-	defer drain(resp)
+	defer upstream.Drain(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.responseError(op, resp)
 	}
 	if out == nil {
 		return nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return upstream.TransportError(service, op, fmt.Errorf("read response: %w", err))
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return &upstream.Error{Service: service, Op: op, Kind: upstream.KindBadResponse, Status: resp.StatusCode,
-			Message: "response does not parse: " + err.Error()}
-	}
-	return nil
+	return upstream.DecodeJSON(service, op, resp, maxBody, "", out)
 }
 
 // sender builds a send function for the retry policy: each attempt builds a
@@ -215,19 +184,4 @@ func (c *Client) send(ctx context.Context, req *http.Request, path string, attem
 	}
 	c.log.DebugContext(ctx, "veeam call", append(attrs, "status", resp.StatusCode)...)
 	return resp, nil
-}
-
-// drain reads a little of what is left of a body, so the connection can be
-// reused, and closes it.
-func drain(resp *http.Response) {
-	_, _ = io.CopyN(io.Discard, resp.Body, maxErrorBody)
-	_ = resp.Body.Close()
-}
-
-// segment escapes one path segment, refusing ids that cannot be one.
-func segment(op, what, id string) (string, error) {
-	if id == "" || id == "." || id == ".." {
-		return "", invalid(op, fmt.Sprintf("invalid %s %q", what, id))
-	}
-	return url.PathEscape(id), nil
 }

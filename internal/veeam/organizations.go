@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/syncgate/syncgate/internal/upstream"
 )
 
 // Organization is a Microsoft 365 organization added to Veeam. Enumerations
@@ -89,7 +91,7 @@ func (c *Client) Organizations(ctx context.Context, offset, limit int) (Organiza
 // Organization reads one organization (GET /{ver}/Organizations/{id}).
 func (c *Client) Organization(ctx context.Context, id string) (Organization, error) {
 	const op = "get organization"
-	seg, err := segment(op, "organization id", id)
+	seg, err := upstream.Segment(service, op, "organization id", id)
 	if err != nil {
 		return Organization{}, err
 	}

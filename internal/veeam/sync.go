@@ -3,7 +3,6 @@ package veeam
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -55,7 +54,7 @@ type syncBody struct {
 // the request was written, or 429/503 came back).
 func (c *Client) StartSync(ctx context.Context, id string, req SyncRequest) error {
 	const op = "start sync"
-	seg, err := segment(op, "organization id", id)
+	seg, err := upstream.Segment(service, op, "organization id", id)
 	if err != nil {
 		return err
 	}
@@ -70,7 +69,7 @@ func (c *Client) StartSync(ctx context.Context, id string, req SyncRequest) erro
 // /{ver}/Organizations/{id}/SyncState).
 func (c *Client) SyncState(ctx context.Context, id string) (SyncState, error) {
 	const op = "get sync state"
-	seg, err := segment(op, "organization id", id)
+	seg, err := upstream.Segment(service, op, "organization id", id)
 	if err != nil {
 		return SyncState{}, err
 	}
@@ -154,83 +153,46 @@ func (s SyncState) Status() string {
 // UnmarshalJSON reads a LastSync with tolerant dates.
 func (l *LastSync) UnmarshalJSON(b []byte) error {
 	var w struct {
-		Type      string    `json:"type"`
-		Result    string    `json:"result"`
-		StartTime timestamp `json:"startTime"`
-		EndTime   timestamp `json:"endTime"`
-		Error     string    `json:"error"`
+		Type      string             `json:"type"`
+		Result    string             `json:"result"`
+		StartTime upstream.Timestamp `json:"startTime"`
+		EndTime   upstream.Timestamp `json:"endTime"`
+		Error     string             `json:"error"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*l = LastSync{Type: w.Type, Result: w.Result, StartTime: w.StartTime.t, EndTime: w.EndTime.t, Error: w.Error}
+	*l = LastSync{Type: w.Type, Result: w.Result, StartTime: w.StartTime.T, EndTime: w.EndTime.T, Error: w.Error}
 	return nil
 }
 
 // UnmarshalJSON reads a CurrentSync with tolerant dates.
 func (cs *CurrentSync) UnmarshalJSON(b []byte) error {
 	var w struct {
-		Type          string    `json:"type"`
-		Status        string    `json:"status"`
-		ScheduledTime timestamp `json:"scheduledTime"`
-		StartTime     timestamp `json:"startTime"`
+		Type          string             `json:"type"`
+		Status        string             `json:"status"`
+		ScheduledTime upstream.Timestamp `json:"scheduledTime"`
+		StartTime     upstream.Timestamp `json:"startTime"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*cs = CurrentSync{Type: w.Type, Status: w.Status, ScheduledTime: w.ScheduledTime.t, StartTime: w.StartTime.t}
+	*cs = CurrentSync{Type: w.Type, Status: w.Status, ScheduledTime: w.ScheduledTime.T, StartTime: w.StartTime.T}
 	return nil
 }
 
 // UnmarshalJSON reads a PartState with tolerant dates.
 func (p *PartState) UnmarshalJSON(b []byte) error {
 	var w struct {
-		LastSuccessfulSyncTime timestamp    `json:"lastSuccessfulSyncTime"`
-		LastSyncState          *LastSync    `json:"lastSyncState"`
-		CurrentSyncState       *CurrentSync `json:"currentSyncState"`
+		LastSuccessfulSyncTime upstream.Timestamp `json:"lastSuccessfulSyncTime"`
+		LastSyncState          *LastSync          `json:"lastSyncState"`
+		CurrentSyncState       *CurrentSync       `json:"currentSyncState"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = PartState{LastSuccessfulSyncTime: w.LastSuccessfulSyncTime.t, LastSyncState: w.LastSyncState, CurrentSyncState: w.CurrentSyncState}
+	*p = PartState{LastSuccessfulSyncTime: w.LastSuccessfulSyncTime.T, LastSyncState: w.LastSyncState, CurrentSyncState: w.CurrentSyncState}
 	return nil
-}
-
-// timestamp decodes the date formats servers send: RFC 3339 with or without
-// a zone (none means UTC), any number of fractional digits, "T" or a space
-// between date and time. null, "" and the zero date mean no time.
-type timestamp struct{ t *time.Time }
-
-func (ts *timestamp) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("date: %w", err)
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil
-	}
-	layouts := [...]string{
-		time.RFC3339Nano,
-		"2006-01-02T15:04:05.999999999",
-		"2006-01-02 15:04:05.999999999Z07:00",
-		"2006-01-02 15:04:05.999999999",
-	}
-	for _, layout := range layouts {
-		t, err := time.Parse(layout, s)
-		if err != nil {
-			continue
-		}
-		if t.Year() <= 1 {
-			return nil
-		}
-		ts.t = &t
-		return nil
-	}
-	return fmt.Errorf("date %q: not RFC 3339", s)
 }
 
 func invalid(op, msg string) *upstream.Error {

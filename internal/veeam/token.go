@@ -13,21 +13,10 @@ import (
 )
 
 const (
-	// tokenTimeout bounds one renewal. A renewal is shared by every caller
-	// waiting for it, so it does not end with the caller that began it.
-	tokenTimeout = 30 * time.Second
 	// defaultLifetime is assumed when the server sends no usable expires_in
 	// (the server's own default is 60 minutes).
 	defaultLifetime = time.Hour
 )
-
-// token is the login the client holds.
-type token struct {
-	access    string
-	refresh   string
-	expires   time.Time // the access token stops working
-	refreshAt time.Time // renew from then on
-}
 
 // tokenResponse is the body of a successful POST /{ver}/token.
 type tokenResponse struct {
@@ -36,77 +25,23 @@ type tokenResponse struct {
 	ExpiresIn    json.Number `json:"expires_in"`
 }
 
-// accessToken returns the access token to send: the cached one until it is
-// due for renewal, then a renewed one.
-func (c *Client) accessToken(ctx context.Context, op string) (string, error) {
-	c.mu.Lock()
-	tok := c.tok
-	c.mu.Unlock()
-	if tok != nil && c.now().Before(tok.refreshAt) {
-		return tok.access, nil
+// fetch gets a new token for upstream.Tokens: with the refresh token when
+// there is one and the server did not refuse the current token, else (or
+// when the refresh fails) by a password login.
+func (c *Client) fetch(ctx context.Context, cur *upstream.Token, refused string) (*upstream.Token, error) {
+	if refused == "" && cur != nil && cur.Refresh != "" {
+		tok, err := c.grant(ctx, "refresh token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.Refresh}})
+		if err == nil {
+			return tok, nil
+		}
+		c.log.WarnContext(ctx, "veeam: token refresh failed, logging in again", "err", err)
 	}
-	used := ""
-	if tok != nil {
-		used = tok.access
-	}
-	return c.renew(ctx, used, false, op)
-}
-
-// renew replaces the token that was used (empty for none). Every caller
-// renewing at the same moment shares one renewal; a caller whose token was
-// already replaced by someone else gets the replacement without a call. login
-// forces a password login (the server refused the token); otherwise the
-// refresh token is tried first, falling back to a password login, and a
-// failed renewal keeps a token that has not expired yet.
-func (c *Client) renew(ctx context.Context, used string, login bool, op string) (string, error) {
-	ch := c.flight.DoChan("token", func() (any, error) {
-		c.mu.Lock()
-		cur := c.tok
-		c.mu.Unlock()
-		if cur != nil && cur.access != used && c.now().Before(cur.refreshAt) {
-			return cur.access, nil
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenTimeout)
-		defer cancel()
-		var (
-			tok *token
-			err error
-		)
-		if !login && cur != nil && cur.refresh != "" {
-			tok, err = c.grant(fctx, "refresh token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.refresh}})
-			if err != nil {
-				c.log.WarnContext(ctx, "veeam: token refresh failed, logging in again", "err", err)
-			}
-		}
-		if tok == nil {
-			tok, err = c.grant(fctx, "log in", url.Values{"grant_type": {"password"}, "username": {c.username}, "password": {c.password}})
-		}
-		if err != nil {
-			if !login && cur != nil && c.now().Before(cur.expires) {
-				c.log.WarnContext(ctx, "veeam: token renewal failed, using the current token until it expires", "err", err, "expires", cur.expires)
-				return cur.access, nil
-			}
-			return nil, err
-		}
-		c.mu.Lock()
-		c.tok = tok
-		c.mu.Unlock()
-		return tok.access, nil
-	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return "", r.Err
-		}
-		return r.Val.(string), nil
-	case <-ctx.Done():
-		return "", upstream.TransportError(service, op, ctx.Err())
-	}
+	return c.grant(ctx, "log in", url.Values{"grant_type": {"password"}, "username": {c.username}, "password": {c.password}})
 }
 
 // grant posts one token request (the form gets disable_antiforgery_token,
 // always) and reads the token it answers.
-func (c *Client) grant(ctx context.Context, op string, form url.Values) (*token, error) {
+func (c *Client) grant(ctx context.Context, op string, form url.Values) (*upstream.Token, error) {
 	form.Set("disable_antiforgery_token", "true")
 	body := form.Encode()
 	path := "/" + c.version + "/token"
@@ -124,12 +59,12 @@ func (c *Client) grant(ctx context.Context, op string, form url.Values) (*token,
 	if err != nil {
 		return nil, upstream.TransportError(service, op, err)
 	}
-	defer drain(resp)
+	defer upstream.Drain(resp)
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.tokenError(op, resp)
 	}
 	var tr tokenResponse
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, upstream.MaxErrorBody))
 	if err != nil {
 		return nil, upstream.TransportError(service, op, err)
 	}
@@ -145,11 +80,11 @@ func (c *Client) grant(ctx context.Context, op string, form url.Values) (*token,
 	if secs, err := tr.ExpiresIn.Float64(); err == nil && secs > 0 {
 		lifetime = time.Duration(secs * float64(time.Second))
 	}
-	return &token{
-		access:    tr.AccessToken,
-		refresh:   tr.RefreshToken,
-		expires:   issued.Add(lifetime),
-		refreshAt: issued.Add(lifetime - min(c.refreshBefore, lifetime/2)),
+	return &upstream.Token{
+		Value:     tr.AccessToken,
+		Refresh:   tr.RefreshToken,
+		Expires:   issued.Add(lifetime),
+		RefreshAt: issued.Add(lifetime - min(c.refreshBefore, lifetime/2)),
 	}, nil
 }
 
@@ -169,15 +104,12 @@ func (c *Client) tokenError(op string, resp *http.Response) *upstream.Error {
 // nothing to do when not logged in.
 func (c *Client) Logout(ctx context.Context) error {
 	const op = "log out"
-	c.mu.Lock()
-	tok := c.tok
-	c.tok = nil
-	c.mu.Unlock()
+	tok := c.bearer.Tokens.Forget()
 	if tok == nil {
 		return nil
 	}
 	cl := call{op: op, method: http.MethodPost, path: "/token/logout"}
-	resp, err := c.sender(cl, tok.access)(ctx)
+	resp, err := c.sender(cl, tok.Value)(ctx)
 	if err != nil {
 		return upstream.TransportError(service, op, err)
 	}

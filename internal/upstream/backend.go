@@ -1,0 +1,92 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// DefaultRefreshBefore is how long before its expiry a token is renewed when
+// BackendConfig.RefreshBefore is zero: the margin azidentity's own cache
+// keeps.
+const DefaultRefreshBefore = 5 * time.Minute
+
+// tokenTimeout bounds one token renewal. A renewal is shared by every caller
+// waiting for it, so it does not end with the caller that began it.
+const tokenTimeout = 30 * time.Second
+
+// BackendConfig is what both adapters take from their configuration in the
+// same way.
+type BackendConfig struct {
+	Service string   // "veeam", "graph": names the backend in errors and logs
+	BaseURL *url.URL // checked for plain http
+	// HTTPClient sends every call; nil: NewHTTPClient with system roots.
+	HTTPClient *http.Client
+	// Now is the clock; nil: time.Now. It is also the retry policy's clock
+	// unless that has its own.
+	Now   func() time.Time
+	Retry RetryPolicy
+	// RefreshBefore is how long before expiry the token is renewed; zero:
+	// DefaultRefreshBefore.
+	RefreshBefore time.Duration
+}
+
+// Backend is how an adapter reaches its backend: the HTTP client, clock,
+// retry policy and logger, with the defaults filled in.
+type Backend struct {
+	Service       string
+	HTTP          *http.Client
+	Now           func() time.Time
+	Retry         RetryPolicy
+	RefreshBefore time.Duration
+	Logger        *slog.Logger // tagged with the service
+}
+
+// NewBackend fills the defaults of cfg (see BackendConfig; a nil logger
+// discards). It warns, loudly, when the base URL is plain http or the client
+// skips certificate verification: the gateway's credentials could then
+// reach anyone on the network path.
+func NewBackend(cfg BackendConfig, logger *slog.Logger) (Backend, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		var err error
+		if hc, err = NewHTTPClient(HTTPConfig{}); err != nil {
+			return Backend{}, fmt.Errorf("%s: %w", cfg.Service, err)
+		}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	retry := cfg.Retry
+	if retry.Now == nil {
+		retry.Now = now
+	}
+	refreshBefore := cfg.RefreshBefore
+	if refreshBefore <= 0 {
+		refreshBefore = DefaultRefreshBefore
+	}
+	logger = logger.With("service", cfg.Service)
+	if cfg.BaseURL.Scheme == "http" {
+		logger.Warn(cfg.Service+": base URL is plain http: credentials and tokens cross the network unencrypted", "url", cfg.BaseURL.Redacted())
+	}
+	if InsecureSkipVerify(hc) {
+		logger.Warn(cfg.Service+": TLS certificate verification is DISABLED: any server can pose as the backend and receive the gateway's credentials", "url", cfg.BaseURL.Redacted())
+	}
+	return Backend{Service: cfg.Service, HTTP: hc, Now: now, Retry: retry, RefreshBefore: refreshBefore, Logger: logger}, nil
+}
+
+// Bearer returns the sender of the adapter's authorized calls: one token,
+// got by fetch and shared by every call (see Tokens), sent through the retry
+// policy and renewed once on a 401 (see Bearer). requestIDHeader is the
+// backend's request id header, "" for none.
+func (b Backend) Bearer(fetch func(ctx context.Context, cur *Token, refused string) (*Token, error), requestIDHeader string) Bearer {
+	tokens := &Tokens{Service: b.Service, Timeout: tokenTimeout, Now: b.Now, Log: b.Logger, Fetch: fetch}
+	return Bearer{Tokens: tokens, Retry: b.Retry, Log: b.Logger, RequestIDHeader: requestIDHeader}
+}
