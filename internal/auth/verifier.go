@@ -20,6 +20,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/syncgate/syncgate/internal/redact"
 	"golang.org/x/time/rate"
 )
 
@@ -47,6 +48,10 @@ const (
 	// maxTokenBytes bounds the size of a token accepted for parsing.
 	maxTokenBytes = 32 << 10
 )
+
+// ErrKeysNotLoaded is Ready's answer while the JWKS holds no key. It names
+// no URL: /readyz shows it to anyone; the log names the JWKS.
+var ErrKeysNotLoaded = errors.New("signing keys not loaded")
 
 // ErrConfig is wrapped by every configuration error NewVerifier returns.
 var ErrConfig = errors.New("auth: invalid configuration")
@@ -184,7 +189,7 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		if err := checkJWKSURL(cfg.JWKSURL); err != nil {
 			errs = append(errs, err)
 		}
-		v.jwksURL = redactURL(cfg.JWKSURL)
+		v.jwksURL = redact.URL(cfg.JWKSURL)
 		v.source = "jwks " + v.jwksURL
 		v.algs, algErrs = checkAlgorithms(cfg.Algorithms, asymmetricAlgorithms(), "JWKS")
 	case cfg.PublicKeyFile != "":
@@ -239,12 +244,12 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 			RefreshUnknownKID:         rate.NewLimiter(rate.Every(unknownKIDRefreshEvery), 1),
 			RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
 				return func(ctx context.Context, err error) {
-					logger.WarnContext(ctx, "auth: JWKS download failed", "url", v.jwksURL, "error", err)
+					logger.WarnContext(ctx, "auth: JWKS download failed", "url", v.jwksURL, "error", redact.Text(err.Error()))
 				}
 			},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("auth: JWKS %s: %w", v.jwksURL, err)
+			return nil, fmt.Errorf("auth: JWKS %s: %s", v.jwksURL, redact.Text(err.Error()))
 		}
 		v.jwks = k
 		if n, _ := v.keyCount(ctx); n == 0 {
@@ -435,11 +440,9 @@ func (v *Verifier) Ready(ctx context.Context) error {
 	// set again, if the rate limit allows it within UnknownKIDWait.
 	_, _ = v.jwks.Storage().KeyRead(ctx, readinessKID)
 	n, err := v.keyCount(ctx)
-	if err != nil {
-		return fmt.Errorf("auth: read signing keys: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("auth: no signing keys loaded from JWKS %s", v.jwksURL)
+	if err != nil || n == 0 {
+		v.logger.WarnContext(ctx, "auth: not ready: no signing keys loaded", "url", v.jwksURL, "error", err)
+		return ErrKeysNotLoaded
 	}
 	return nil
 }

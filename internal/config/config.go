@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syncgate/syncgate/internal/redact"
 )
 
 // Config is the gateway's whole configuration.
@@ -283,7 +285,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Group("jwt",
 			slog.Any("issuers", c.JWT.Issuers),
 			slog.Any("audiences", c.JWT.Audiences),
-			slog.String("jwks_url", c.JWT.JWKSURL),
+			slog.String("jwks_url", redact.URL(c.JWT.JWKSURL)),
 			slog.String("public_key_file", c.JWT.PublicKeyFile),
 			slog.String("hmac_secret", c.JWT.HMACSecret.String()),
 			slog.Any("algorithms", c.JWT.Algorithms),
@@ -299,7 +301,7 @@ func (c *Config) LogValue() slog.Value {
 		),
 		slog.Group("veeam",
 			slog.Bool("enabled", c.Veeam.Enabled()),
-			slog.String("url", c.Veeam.URL),
+			slog.String("url", redact.URL(c.Veeam.URL)),
 			slog.String("api_version", c.Veeam.APIVersion),
 			slog.String("username", c.Veeam.Username),
 			slog.String("password", c.Veeam.Password.String()),
@@ -316,8 +318,8 @@ func (c *Config) LogValue() slog.Value {
 			slog.String("client_certificate_file", c.Graph.ClientCertificateFile),
 			slog.String("client_certificate_password", c.Graph.ClientCertificatePassword.String()),
 			slog.String("cloud", c.Graph.Cloud),
-			slog.String("authority_host", c.Graph.AuthorityHost()),
-			slog.String("graph_host", c.Graph.GraphHost()),
+			slog.String("authority_host", redact.URL(c.Graph.AuthorityHost())),
+			slog.String("graph_host", redact.URL(c.Graph.GraphHost())),
 			slog.String("token_scope", c.Graph.TokenScope()),
 			slog.String("api_version", c.Graph.APIVersion),
 			slog.String("job_path", c.Graph.JobPath),

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,6 +20,22 @@ func TestJWTMaxLifetime(t *testing.T) {
 	for _, bad := range []string{"-1h", "an hour"} {
 		if ps := problems(t, minimal(map[string]string{"SYNCGATE_JWT_MAX_LIFETIME": bad})); len(ps) != 1 || ps[0].Var != "SYNCGATE_JWT_MAX_LIFETIME" {
 			t.Errorf("%q: problems %v, want one about SYNCGATE_JWT_MAX_LIFETIME", bad, ps)
+		}
+	}
+}
+
+// TestConfigLogRedactsJWKSQuery: the start-up line names the JWKS URL
+// without its query (which may carry a signature or key) or user information.
+func TestConfigLogRedactsJWKSQuery(t *testing.T) {
+	c := mustLoad(t, minimal(map[string]string{"SYNCGATE_JWT_JWKS_URL": "https://issuer.example.com/keys?sig=Q-S3CRET"}))
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	for _, out := range []string{buf.String(), c.LogValue().String()} {
+		if strings.Contains(out, "Q-S3CRET") {
+			t.Errorf("the JWKS URL's query reached the log: %s", out)
+		}
+		if !strings.Contains(out, "https://issuer.example.com/keys") {
+			t.Errorf("the JWKS URL is not named: %s", out)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 	"unicode/utf8"
+
+	"github.com/syncgate/syncgate/internal/redact"
 )
 
 // TransportError wraps a call that got no response from the backend. A
@@ -115,10 +117,11 @@ func (e *Error) ForeignBody(resp *http.Response, shape string, size int) {
 	e.Message = fmt.Sprintf("error body is not %s (%s, %d bytes)", shape, ct, size)
 }
 
-// SetMessage keeps the backend's message for logs, cut to a sane length.
+// SetMessage keeps the backend's message for logs, cut to a sane length and
+// with credentials it may echo removed.
 func (e *Error) SetMessage(msg string) {
 	if utf8.RuneCountInString(msg) > maxMessage {
 		msg = string([]rune(msg)[:maxMessage]) + "…"
 	}
-	e.Message = msg
+	e.Message = redact.Text(msg)
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/syncgate/syncgate/internal/redact"
 )
 
 // Kind classifies an upstream failure. The api package maps each kind to one
@@ -65,6 +67,9 @@ type Error struct {
 	Err        error         // the underlying transport error, if any
 }
 
+// Error describes the failure for logs. Text the backend or the transport
+// supplied passes through redact.Text: a backend may echo a password or a
+// bearer token, and a transport error names the URL with its query.
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("%s: %s: %s", e.Service, e.Op, e.Kind)
 	if e.Status != 0 {
@@ -80,7 +85,7 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
-	return msg
+	return redact.Text(msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
