@@ -33,7 +33,7 @@ func encode(w http.ResponseWriter, status int, v any) {
 
 // body reads a JSON body into v and validates it. An empty body leaves v as
 // it is (its defaults) when optional is set. Every failure is a *Problem:
-// 413 over the size limit, 415 for a body that is not JSON, 400 for
+// 408 when the body is too slow to arrive, 413 over the size limit, 415 for a body that is not JSON, 400 for
 // malformed JSON, duplicate or unknown fields, wrong types and failed rules.
 func (b binder) body(r *http.Request, v any, optional bool) error {
 	data, err := io.ReadAll(r.Body)
@@ -41,6 +41,9 @@ func (b binder) body(r *http.Request, v any, optional bool) error {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return newProblem(kindBodyTooLarge, fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes))
+		}
+		if isTimeout(err) {
+			return newProblem(kindRequestTimeout, "the body did not arrive within the server's read timeout")
 		}
 		return newProblem(kindMalformedBody, "the body could not be read")
 	}

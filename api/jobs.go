@@ -139,6 +139,7 @@ func (s *server) handleGetJob() http.HandlerFunc {
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the SyncJobs.Start scope"
 //	@Failure		404	{object}	Problem	"not-found: Microsoft Graph does not know the application or the job"
 //	@Failure		409	{object}	Problem	"already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation"
+//	@Failure		408	{object}	Problem	"request-timeout: the body did not arrive within the server's read timeout"
 //	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
 //	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
 //	@Failure		422	{object}	Problem	"not-eligible: the job is NotConfigured or in another status syncgate does not start from (currentStatus)"

@@ -3,7 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -280,4 +283,11 @@ func maxItems(f reflect.StructField) int {
 		}
 	}
 	return 0
+}
+
+// isTimeout reports whether reading a body failed on the connection's read
+// deadline (the server's read timeout): the caller was too slow, 408.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

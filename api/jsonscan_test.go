@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+	"io"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -144,5 +146,22 @@ func TestBodyArrayBound(t *testing.T) {
 			p.Errors[0] != (FieldError{Field: tt.field, Rule: "max", Message: tt.msg}) {
 			t.Errorf("got %v (%+v), want %s %s", err, p, tt.field, tt.msg)
 		}
+	}
+}
+
+// slowBody fails as a connection's body read does when the server's read
+// timeout passes.
+type slowBody struct{}
+
+func (slowBody) Read([]byte) (int, error) { return 0, os.ErrDeadlineExceeded }
+
+// TestSlowBody408: a body that does not arrive within the read timeout is
+// 408 Request Timeout (it was 400, as if the caller had sent bad JSON).
+func TestSlowBody408(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/organizations/sync", io.NopCloser(slowBody{}))
+	r.Header.Set("Content-Type", "application/json")
+	var p *Problem
+	if err := newBinder().body(r, &BulkSyncRequest{}, true); !errors.As(err, &p) || p.Status != http.StatusRequestTimeout || p.Type != TypeRequestTimeout {
+		t.Fatalf("got %v, want a 408 request-timeout problem", err)
 	}
 }

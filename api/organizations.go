@@ -168,6 +168,7 @@ func (s *server) readOrganization(read func(ctx context.Context, orgs Organizati
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Sync scope"
 //	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
 //	@Failure		409	{object}	Problem	"already-running: a sync is Queued or Running (currentStatus says which); conflict: Veeam reports a conflicting operation"
+//	@Failure		408	{object}	Problem	"request-timeout: the body did not arrive within the server's read timeout"
 //	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
 //	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
 //	@Failure		422	{object}	Problem	"not-eligible: the organization does not use modern app-only authentication, so Veeam cannot synchronize its cache"
@@ -219,6 +220,7 @@ func (s *server) handleStartSync() http.HandlerFunc {
 //	@Failure		400	{object}	Problem	"validation or malformed-body: a bad path id, query parameter or body; errors lists every field"
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Sync scope"
+//	@Failure		408	{object}	Problem	"request-timeout: the body did not arrive within the server's read timeout"
 //	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
 //	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
@@ -290,24 +292,6 @@ func (s *server) bulkOne(ctx context.Context, spec startSpec) OrganizationResult
 		res.Status, res.Started = http.StatusAccepted, true
 	}
 	return res
-}
-
-// allOrganizationIDs pages through every organization Veeam knows.
-func allOrganizationIDs(ctx context.Context, orgs OrganizationSyncer) ([]string, error) {
-	const pageSize = 500
-	var ids []string
-	for offset := 0; ; offset += pageSize {
-		page, err := orgs.Organizations(ctx, offset, pageSize)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range page.Results {
-			ids = append(ids, o.ID)
-		}
-		if len(page.Results) < pageSize {
-			return ids, nil
-		}
-	}
 }
 
 // syncStart is the start of one organization's cache sync: the organization

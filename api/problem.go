@@ -66,6 +66,7 @@ const (
 	TypeAlreadyRunning      = problemTypePrefix + "already-running"
 	TypeConflict            = problemTypePrefix + "conflict"
 	TypeBodyTooLarge        = problemTypePrefix + "body-too-large"
+	TypeRequestTimeout      = problemTypePrefix + "request-timeout"
 	TypeUnsupportedMedia    = problemTypePrefix + "unsupported-media-type"
 	TypeNotEligible         = problemTypePrefix + "not-eligible"
 	TypeCooldown            = problemTypePrefix + "cooldown"
@@ -88,6 +89,7 @@ const (
 	kindValidation problemKind = iota + 1
 	kindMalformedBody
 	kindBodyTooLarge
+	kindRequestTimeout
 	kindUnsupportedMedia
 	kindRouteNotFound
 	kindMethodNotAllowed
@@ -113,6 +115,7 @@ var statuses = map[any]struct {
 	kindValidation:        {http.StatusBadRequest, TypeValidation, "Request validation failed"},
 	kindMalformedBody:     {http.StatusBadRequest, TypeMalformedBody, "Malformed request body"},
 	kindBodyTooLarge:      {http.StatusRequestEntityTooLarge, TypeBodyTooLarge, "Request body too large"},
+	kindRequestTimeout:    {http.StatusRequestTimeout, TypeRequestTimeout, "Request body too slow"},
 	kindUnsupportedMedia:  {http.StatusUnsupportedMediaType, TypeUnsupportedMedia, "Unsupported media type"},
 	kindRouteNotFound:     {http.StatusNotFound, TypeRouteNotFound, "No such route"},
 	kindMethodNotAllowed:  {http.StatusMethodNotAllowed, TypeMethodNotAllowed, "Method not allowed"},

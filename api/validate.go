@@ -219,11 +219,7 @@ func (b binder) query(r *http.Request, dst any) error {
 			f.SetString(vals[0])
 		}
 	}
-	for name := range q {
-		if !known[name] {
-			errs = append(errs, FieldError{Field: name, Rule: "unknown", Message: "is not a known query parameter"})
-		}
-	}
+	errs = append(errs, unknownParams(q, known)...)
 	if err := b.validate(dst); err != nil {
 		var p *Problem
 		if !errors.As(err, &p) {

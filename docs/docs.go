@@ -510,6 +510,18 @@ const docTemplate = `{
                             }
                         }
                     },
+                    "408": {
+                        "description": "request-timeout: the body did not arrive within the server's read timeout",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
                     "409": {
                         "description": "already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation",
                         "schema": {
@@ -944,6 +956,18 @@ const docTemplate = `{
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
                             },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "408": {
+                        "description": "request-timeout: the body did not arrive within the server's read timeout",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1489,6 +1513,18 @@ const docTemplate = `{
                     },
                     "404": {
                         "description": "not-found: Veeam does not know the organization",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "408": {
+                        "description": "request-timeout: the body did not arrive within the server's read timeout",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
