@@ -3,9 +3,9 @@ package api
 import (
 	"errors"
 	"io"
-	"os"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
