@@ -160,6 +160,8 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 				return send(live, method, "/swagger/nothing.js", "", ""), true
 			}
 			return send(failing(upstream.KindNotFound), method, p, "", ""), true
+		case 408:
+			return slowSend(t, liveEnv, client, method, p, live.token), true
 		case 409:
 			return send(failing(upstream.KindConflict), method, p, "", ""), true
 		case 413:
