@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
@@ -24,14 +23,11 @@ import (
 
 	"github.com/syncgate/syncgate/api"
 	"github.com/syncgate/syncgate/internal/auth"
-	"github.com/syncgate/syncgate/internal/graph"
-	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/config"
+	"github.com/syncgate/syncgate/internal/gateway"
 	"github.com/syncgate/syncgate/internal/sim"
 	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
-	"github.com/syncgate/syncgate/internal/store"
-	"github.com/syncgate/syncgate/internal/upstream"
-	"github.com/syncgate/syncgate/internal/veeam"
 )
 
 const (
@@ -41,8 +37,9 @@ const (
 
 var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start"}
 
-// env is the real gateway over HTTP, wired as `syncgate serve` wires it, in
-// front of the Veeam simulator over TLS, with a JWKS-served signing key.
+// env is the real gateway over HTTP, built by gateway.New from SYNCGATE_*
+// variables as `syncgate serve` builds it, in front of the Veeam, Graph and
+// login simulators over TLS, with a JWKS-served signing key.
 type env struct {
 	t      *testing.T
 	gw     *httptest.Server
@@ -83,6 +80,52 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.minter, err = auth.NewMinter(testIssuer, testAudience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := httptest.NewServer(e.minter.JWKS())
+	t.Cleanup(jwks.Close)
+	vars := map[string]string{
+		"SYNCGATE_JWT_JWKS_URL":   jwks.URL,
+		"SYNCGATE_JWT_ISSUERS":    testIssuer,
+		"SYNCGATE_JWT_AUDIENCES":  testAudience,
+		"SYNCGATE_START_COOLDOWN": o.cooldown.String(),
+	}
+	if !o.noVeeam {
+		e.startVeeam(ca, o, vars, caFile)
+	}
+	if !o.noGraph {
+		e.startGraph(ca, o, vars, caFile)
+	}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(ctx, cfg, logger, gateway.Hooks{
+		Now:   e.clock.Now,
+		Sleep: func(context.Context, time.Duration) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.gw = httptest.NewServer(gw.Handler)
+	t.Cleanup(e.gw.Close)
+	// Every answer of the suite is checked against openapi.yaml.
+	e.gw.Client().Transport = contractChecker.Transport(e.gw.Client().Transport)
+	e.token = e.mint(allScopes...)
+	return e
+}
+
+// startVeeam serves the Veeam simulator over TLS and sets the variables that
+// point the gateway at it.
+func (e *env) startVeeam(ca *sim.CA, o envOptions, vars map[string]string, caFile string) {
+	t := e.t
+	t.Helper()
 	simOpts := veeamsim.Options{Clock: e.clock, Username: "syncgate", Password: "secret"}
 	if o.simOptions != nil {
 		o.simOptions(&simOpts)
@@ -93,62 +136,18 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(veeamSrv.Close)
-
-	e.minter, err = auth.NewMinter(testIssuer, testAudience)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(e.minter.JWKS())
-	t.Cleanup(jwks.Close)
-	verifier, err := auth.NewVerifier(ctx, auth.Config{JWKSURL: jwks.URL, Issuers: []string{testIssuer}, Audiences: []string{testAudience}}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	cfg := api.Config{
-		Logger: logger,
-		Auth:   verifier,
-		Scopes: api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start"},
-		Guard:  guard.New(store.NewMemory(e.clock.Now), o.cooldown),
-		Ready:  verifier.Ready,
-	}
-	if o.noVeeam {
-		cfg.OrganizationsMissing = []string{"SYNCGATE_VEEAM_URL", "SYNCGATE_VEEAM_USERNAME", "SYNCGATE_VEEAM_PASSWORD"}
-	} else {
-		caFile := filepath.Join(t.TempDir(), "ca.pem")
-		if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: caFile, Timeout: o.veeamTimeout})
-		if err != nil {
-			t.Fatal(err)
-		}
-		vc, err := veeam.New(veeam.Config{
-			BaseURL: veeamSrv.URL, APIVersion: "v8", Username: "syncgate", Password: o.veeamPassword,
-			HTTPClient: hc, Now: e.clock.Now,
-			Retry: upstream.RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }},
-		}, logger)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Organizations = vc
-	}
-	if o.noGraph {
-		cfg.JobsMissing = []string{"SYNCGATE_GRAPH_TENANT_ID", "SYNCGATE_GRAPH_CLIENT_ID", "SYNCGATE_GRAPH_CLIENT_SECRET"}
-	} else {
-		cfg.Jobs = e.startGraph(ca, o, logger)
-	}
-	e.gw = httptest.NewServer(api.NewServer(cfg))
-	t.Cleanup(e.gw.Close)
-	// Every answer of the suite is checked against openapi.yaml.
-	e.gw.Client().Transport = contractChecker.Transport(e.gw.Client().Transport)
-	e.token = e.mint(allScopes...)
-	return e
+	vars["SYNCGATE_VEEAM_URL"] = veeamSrv.URL
+	vars["SYNCGATE_VEEAM_API_VERSION"] = "v8"
+	vars["SYNCGATE_VEEAM_USERNAME"] = "syncgate"
+	vars["SYNCGATE_VEEAM_PASSWORD"] = o.veeamPassword
+	vars["SYNCGATE_VEEAM_CA_FILE"] = caFile
+	vars["SYNCGATE_VEEAM_TIMEOUT"] = o.veeamTimeout.String()
 }
 
-// startGraph serves the Graph and login simulators over TLS and returns the
-// real Graph adapter, its credential acquired through azidentity.
-func (e *env) startGraph(ca *sim.CA, o envOptions, logger *slog.Logger) *graph.Client {
+// startGraph serves the Graph and login simulators over TLS and sets the
+// variables that point the gateway's Graph adapter, and its azidentity
+// credential, at them.
+func (e *env) startGraph(ca *sim.CA, o envOptions, vars map[string]string, caFile string) {
 	t := e.t
 	t.Helper()
 	const secret = "graph-client-secret-value"
@@ -174,32 +173,28 @@ func (e *env) startGraph(ca *sim.CA, o envOptions, logger *slog.Logger) *graph.C
 	}
 	t.Cleanup(graphSrv.Close)
 
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}}}
-	cc := graph.CredentialConfig{
-		Kind: "secret", TenantID: graphsim.SeedTenantID, ClientID: graphsim.SeedClientID, ClientSecret: secret,
-		AuthorityHost: loginSrv.URL + "/", DisableInstanceDiscovery: true, HTTPClient: hc,
+	vars["SYNCGATE_GRAPH_TENANT_ID"] = graphsim.SeedTenantID
+	vars["SYNCGATE_GRAPH_CLIENT_ID"] = graphsim.SeedClientID
+	vars["SYNCGATE_GRAPH_AUTHORITY_URL"] = loginSrv.URL
+	vars["SYNCGATE_GRAPH_BASE_URL"] = graphSrv.URL
+	vars["SYNCGATE_GRAPH_SCOPE"] = "https://graph.microsoft.com/.default"
+	vars["SYNCGATE_GRAPH_CA_FILE"] = caFile
+	if o.graphVersion != "" {
+		vars["SYNCGATE_GRAPH_API_VERSION"] = o.graphVersion
+	}
+	if o.graphJobPath != "" {
+		vars["SYNCGATE_GRAPH_JOB_PATH"] = o.graphJobPath
 	}
 	if o.graphCredential == "certificate" {
 		certFile := filepath.Join(t.TempDir(), "client.pem")
 		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cc.Kind, cc.ClientSecret, cc.CertificateFile = "certificate", "", certFile
+		vars["SYNCGATE_GRAPH_CREDENTIAL"] = "certificate"
+		vars["SYNCGATE_GRAPH_CLIENT_CERTIFICATE_FILE"] = certFile
+	} else {
+		vars["SYNCGATE_GRAPH_CLIENT_SECRET"] = secret
 	}
-	cred, err := graph.NewCredential(cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gc, err := graph.New(graph.Config{
-		TenantID: graphsim.SeedTenantID, ClientID: graphsim.SeedClientID, Credential: cred,
-		BaseURL: graphSrv.URL, APIVersion: o.graphVersion, JobPath: o.graphJobPath,
-		Scope: "https://graph.microsoft.com/.default", HTTPClient: hc,
-		Retry: upstream.RetryPolicy{Sleep: func(context.Context, time.Duration) error { return nil }},
-	}, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gc
 }
 
 // selfSignedCert makes a client certificate and returns it with its key as

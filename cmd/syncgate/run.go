@@ -14,14 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncgate/syncgate/api"
-	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/config"
-	"github.com/syncgate/syncgate/internal/graph"
-	"github.com/syncgate/syncgate/internal/guard"
-	"github.com/syncgate/syncgate/internal/store"
-	"github.com/syncgate/syncgate/internal/upstream"
-	"github.com/syncgate/syncgate/internal/veeam"
+	"github.com/syncgate/syncgate/internal/gateway"
 )
 
 const usage = `syncgate — a REST gateway for Veeam Backup for Microsoft 365 organization syncs
@@ -166,66 +160,19 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
+	gw, err := gateway.New(ctx, cfg, logger, gateway.Hooks{})
 	if err != nil {
-		return fmt.Errorf("inbound authentication: %w", err)
+		return err
 	}
-	apiCfg := api.Config{
-		Logger: logger,
-		Auth:   verifier,
-		Scopes: api.Scopes{
-			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
-			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
-		},
-		Guard: guard.New(store.NewMemory(nil), cfg.StartCooldown),
-		Ready: verifier.Ready,
-	}
-	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget}
-	if cfg.RetryAfterBudget == 0 {
-		// SYNCGATE_RETRY_AFTER_BUDGET=0 means never wait; a zero policy
-		// field would mean the default.
-		retry.RetryAfterBudget = -1
-	}
-	if cfg.Veeam.Enabled() {
-		hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: cfg.Veeam.CAFile, InsecureSkipVerify: cfg.Veeam.InsecureSkipVerify, Timeout: cfg.Veeam.Timeout})
-		if err != nil {
-			return fmt.Errorf("veeam: %w", err)
-		}
-		if cfg.Veeam.InsecureSkipVerify {
-			logger.Warn("TLS certificate verification of the Veeam server is OFF (SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY): anyone on the network path can read the gateway's Veeam credentials")
-		}
-		vc, err := veeam.New(veeam.Config{
-			BaseURL: cfg.Veeam.URL, APIVersion: cfg.Veeam.APIVersion, Username: cfg.Veeam.Username,
-			Password: cfg.Veeam.Password.Reveal(), HTTPClient: hc, Retry: retry,
-		}, logger)
-		if err != nil {
-			return fmt.Errorf("veeam: %w", err)
-		}
-		defer func() {
-			lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			defer lcancel()
-			_ = vc.Logout(lctx)
-		}()
-		apiCfg.Organizations = vc
-	} else {
-		apiCfg.OrganizationsMissing = cfg.Veeam.Missing()
-		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
-	}
-
-	if cfg.Graph.Enabled() {
-		gc, err := newGraphClient(cfg, retry, logger)
-		if err != nil {
-			return fmt.Errorf("graph: %w", err)
-		}
-		apiCfg.Jobs = gc
-	} else {
-		apiCfg.JobsMissing = cfg.Graph.Missing()
-		logger.Warn("Microsoft Graph is not configured: its routes answer 503", "missing", apiCfg.JobsMissing)
-	}
+	defer func() {
+		lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer lcancel()
+		gw.Close(lctx)
+	}()
 
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           api.NewServer(apiCfg),
+		Handler:           gw.Handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -267,46 +214,6 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-// newGraphClient builds the Graph adapter and its azidentity credential.
-func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, logger *slog.Logger) (*graph.Client, error) {
-	g := cfg.Graph
-	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
-	if err != nil {
-		return nil, err
-	}
-	cred, err := graph.NewCredential(graph.CredentialConfig{
-		Kind: g.Credential, TenantID: g.TenantID, ClientID: g.ClientID, ClientSecret: g.ClientSecret.Reveal(),
-		CertificateFile: g.ClientCertificateFile, CertificatePassword: g.ClientCertificatePassword.Reveal(),
-		AuthorityHost: strings.TrimSuffix(g.AuthorityHost(), "/") + "/",
-		// A non-default authority (a proxy, a simulator, a sovereign
-		// endpoint) is not in Microsoft's instance discovery list.
-		DisableInstanceDiscovery: g.AuthorityURL != "",
-		HTTPClient:               hc,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return graph.New(graph.Config{
-		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
-		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
-	}, logger)
-}
-
-func authConfig(cfg *config.Config) auth.Config {
-	ac := auth.Config{
-		JWKSURL: cfg.JWT.JWKSURL, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
-		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
-		CacheSize: cfg.JWT.CacheSize, CacheMaxAge: cfg.JWT.CacheMaxAge,
-		MaxLifetime: cfg.JWT.MaxLifetime,
-	}
-	// 0 turns the token cache off in the configuration; in auth.Config it
-	// means the default.
-	if ac.CacheSize == 0 || ac.CacheMaxAge == 0 {
-		ac.CacheSize, ac.CacheMaxAge = -1, -1
-	}
-	return ac
 }
 
 // envMap is a getenv over a fixed set of variables.

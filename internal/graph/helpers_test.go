@@ -265,7 +265,7 @@ func newSetup(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, 
 		BaseURL:    s.graph.srv.URL,
 		Scope:      "https://graph.microsoft.com/.default",
 		HTTPClient: s.graph.srv.Client(),
-		Retry:      upstream.RetryPolicy{Sleep: s.sleeps.sleep},
+		Retry:      upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: s.sleeps.sleep},
 		Now:        s.clock.Now,
 	}
 	if tweak != nil {

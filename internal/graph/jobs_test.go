@@ -101,7 +101,7 @@ func TestStartRetriedWhenConnectionRefused(t *testing.T) {
 	s := newSetup(t, happy(t), nil)
 	url := s.graph.srv.URL
 	s.graph.srv.Close()
-	c, err := New(Config{Credential: s.cred, BaseURL: url, Retry: upstream.RetryPolicy{Sleep: s.sleeps.sleep}, Now: s.clock.Now}, nil)
+	c, err := New(Config{Credential: s.cred, BaseURL: url, Retry: upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: s.sleeps.sleep}, Now: s.clock.Now}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

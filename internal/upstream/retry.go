@@ -17,7 +17,9 @@ import (
 	"time"
 )
 
-// The retry defaults, used for RetryPolicy fields left zero.
+// The retry defaults: used for the RetryPolicy fields left zero, but for
+// RetryAfterBudget, whose zero means never wait (DefaultRetryAfterBudget is
+// the setting's default).
 const (
 	DefaultMaxAttempts      = 3
 	DefaultBaseDelay        = 200 * time.Millisecond
@@ -26,7 +28,8 @@ const (
 )
 
 // RetryPolicy decides whether and when a failed backend call is sent again.
-// The zero value is usable: zero fields take the defaults above.
+// The zero value is usable: zero fields take the defaults above, but a zero
+// RetryAfterBudget never waits for a Retry-After.
 //
 // Reads (idempotent calls) are retried on connection errors, timeouts, 429,
 // 502, 503 and 504. A call that is not idempotent (a start) is retried only
@@ -45,7 +48,9 @@ type RetryPolicy struct {
 	// MaxDelay caps the backoff.
 	MaxDelay time.Duration
 	// RetryAfterBudget is the most one call waits, in total, for Retry-After
-	// answers. Negative: never wait for a Retry-After.
+	// answers. Zero (or negative): never wait for a Retry-After, as
+	// SYNCGATE_RETRY_AFTER_BUDGET=0 says; DefaultRetryAfterBudget is the
+	// setting's default.
 	RetryAfterBudget time.Duration
 	// Sleep waits d or until ctx is done (then it returns ctx's error).
 	// Tests inject one that does not wait.
@@ -64,12 +69,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxDelay <= 0 {
 		p.MaxDelay = DefaultMaxDelay
 	}
-	switch {
-	case p.RetryAfterBudget == 0:
-		p.RetryAfterBudget = DefaultRetryAfterBudget
-	case p.RetryAfterBudget < 0:
-		p.RetryAfterBudget = 0
-	}
+	p.RetryAfterBudget = max(p.RetryAfterBudget, 0)
 	if p.Sleep == nil {
 		p.Sleep = sleep
 	}

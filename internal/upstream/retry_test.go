@@ -133,15 +133,17 @@ func TestDoRetryAfter(t *testing.T) {
 		wantStatus int
 		wantSleeps []time.Duration
 	}{
-		{"seconds within budget are waited out", 0, 0,
+		{"seconds within budget are waited out", DefaultRetryAfterBudget, 0,
 			[]answer{{429, "1"}, {200, ""}}, 2, 200, []time.Duration{time.Second}},
-		{"HTTP-date within budget is waited out", 0, 0,
+		{"HTTP-date within budget is waited out", DefaultRetryAfterBudget, 0,
 			[]answer{{503, inOneSecond}, {200, ""}}, 2, 200, []time.Duration{time.Second}},
-		{"beyond budget returns the throttled answer at once", 0, 0,
+		{"beyond budget returns the throttled answer at once", DefaultRetryAfterBudget, 0,
 			[]answer{{429, "5"}, {200, ""}}, 1, 429, nil},
 		{"budget is spent across retries", 2 * time.Second, 5,
 			[]answer{{503, "1"}, {503, "1"}, {503, "1"}, {200, ""}}, 3, 503, []time.Duration{time.Second, time.Second}},
 		{"negative budget never waits", -1, 0,
+			[]answer{{429, "1"}, {200, ""}}, 1, 429, nil},
+		{"zero budget never waits, as SYNCGATE_RETRY_AFTER_BUDGET=0 says", 0, 0,
 			[]answer{{429, "1"}, {200, ""}}, 1, 429, nil},
 		{"zero Retry-After retries at once", 0, 0,
 			[]answer{{429, "0"}, {200, ""}}, 2, 200, []time.Duration{0}},

@@ -320,7 +320,7 @@ func newHarness(t *testing.T, fake *fakeVeeam, mutate func(*Config)) *harness {
 		Username:   testUser,
 		Password:   testPassword,
 		HTTPClient: fake.srv.Client(),
-		Retry:      upstream.RetryPolicy{Sleep: h.sleeps.sleep},
+		Retry:      upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: h.sleeps.sleep},
 		Now:        h.clock.Now,
 	}
 	if mutate != nil {

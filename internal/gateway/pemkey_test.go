@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"crypto/rand"
@@ -57,11 +57,11 @@ func TestPublicKeyFileDefaultAlgorithms(t *testing.T) {
 
 	for _, tt := range []struct{ name, file, token string }{{"RSA", rsaFile, rsaToken}, {"EC", ecFile, ecToken}} {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.Load(envMap(map[string]string{
+			cfg, err := config.Load(envMap{
 				"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
 				"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
 				"SYNCGATE_JWT_PUBLIC_KEY_FILE": tt.file,
-			}))
+			}.get)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,3 +75,8 @@ func TestPublicKeyFileDefaultAlgorithms(t *testing.T) {
 		})
 	}
 }
+
+// envMap is a getenv over a fixed set of variables.
+type envMap map[string]string
+
+func (m envMap) get(k string) string { return m[k] }

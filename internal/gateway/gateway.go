@@ -1,0 +1,150 @@
+// Package gateway is syncgate's production wiring: from a validated
+// config.Config it builds the inbound token verifier, the start guard and its
+// store, the Veeam and Graph adapters, and the api handler over them.
+// `syncgate serve` (and so `syncgate demo`) and the integration tests call the
+// one New, so the tests exercise the wiring that runs.
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/syncgate/syncgate/api"
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/config"
+	"github.com/syncgate/syncgate/internal/graph"
+	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/upstream"
+	"github.com/syncgate/syncgate/internal/veeam"
+)
+
+// Hooks replace what a test cannot wait for; `syncgate serve` passes none.
+type Hooks struct {
+	// Now is the clock of the cooldown store and of the Veeam adapter; nil
+	// is time.Now. The Graph adapter keeps the system clock: its tokens come
+	// from azidentity, which dates them by the system clock.
+	Now func() time.Time
+	// Sleep is the retry policy's wait (see upstream.RetryPolicy.Sleep); nil
+	// waits.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Gateway is the wired gateway.
+type Gateway struct {
+	// Handler serves every route.
+	Handler http.Handler
+	veeam   *veeam.Client
+}
+
+// New wires the gateway for cfg. ctx bounds the verifier's background key
+// refresh. A backend that is not configured is logged, and its routes answer
+// 503 naming the settings it needs.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hooks) (*Gateway, error) {
+	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
+	if err != nil {
+		return nil, fmt.Errorf("inbound authentication: %w", err)
+	}
+	apiCfg := api.Config{
+		Logger: logger,
+		Auth:   verifier,
+		Scopes: api.Scopes{
+			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
+			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
+		},
+		Guard: guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
+		Ready: verifier.Ready,
+	}
+	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
+	gw := &Gateway{}
+	if cfg.Veeam.Enabled() {
+		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, logger); err != nil {
+			return nil, fmt.Errorf("veeam: %w", err)
+		}
+		apiCfg.Organizations = gw.veeam
+	} else {
+		apiCfg.OrganizationsMissing = cfg.Veeam.Missing()
+		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
+	}
+	if cfg.Graph.Enabled() {
+		gc, err := newGraphClient(cfg, retry, logger)
+		if err != nil {
+			return nil, fmt.Errorf("graph: %w", err)
+		}
+		apiCfg.Jobs = gc
+	} else {
+		apiCfg.JobsMissing = cfg.Graph.Missing()
+		logger.Warn("Microsoft Graph is not configured: its routes answer 503", "missing", apiCfg.JobsMissing)
+	}
+	gw.Handler = api.NewServer(apiCfg)
+	return gw, nil
+}
+
+// Close ends the gateway's backend sessions (the Veeam login), best effort,
+// within ctx.
+func (g *Gateway) Close(ctx context.Context) {
+	if g.veeam != nil {
+		_ = g.veeam.Logout(ctx)
+	}
+}
+
+// newVeeamClient builds the Veeam adapter.
+func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, logger *slog.Logger) (*veeam.Client, error) {
+	v := cfg.Veeam
+	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: v.CAFile, InsecureSkipVerify: v.InsecureSkipVerify, Timeout: v.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	if v.InsecureSkipVerify {
+		logger.Warn("TLS certificate verification of the Veeam server is OFF (SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY): anyone on the network path can read the gateway's Veeam credentials")
+	}
+	return veeam.New(veeam.Config{
+		BaseURL: v.URL, APIVersion: v.APIVersion, Username: v.Username,
+		Password: v.Password.Reveal(), HTTPClient: hc, Retry: retry, Now: now,
+	}, logger)
+}
+
+// newGraphClient builds the Graph adapter and its azidentity credential.
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, logger *slog.Logger) (*graph.Client, error) {
+	g := cfg.Graph
+	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	cred, err := graph.NewCredential(graph.CredentialConfig{
+		Kind: g.Credential, TenantID: g.TenantID, ClientID: g.ClientID, ClientSecret: g.ClientSecret.Reveal(),
+		CertificateFile: g.ClientCertificateFile, CertificatePassword: g.ClientCertificatePassword.Reveal(),
+		AuthorityHost: strings.TrimSuffix(g.AuthorityHost(), "/") + "/",
+		// A non-default authority (a proxy, a simulator, a sovereign
+		// endpoint) is not in Microsoft's instance discovery list.
+		DisableInstanceDiscovery: g.AuthorityURL != "",
+		HTTPClient:               hc,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return graph.New(graph.Config{
+		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
+		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
+	}, logger)
+}
+
+// authConfig is the verifier's configuration.
+func authConfig(cfg *config.Config) auth.Config {
+	ac := auth.Config{
+		JWKSURL: cfg.JWT.JWKSURL, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
+		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
+		CacheSize: cfg.JWT.CacheSize, CacheMaxAge: cfg.JWT.CacheMaxAge,
+		MaxLifetime: cfg.JWT.MaxLifetime,
+	}
+	// 0 turns the token cache off in the configuration; in auth.Config it
+	// means the default.
+	if ac.CacheSize == 0 || ac.CacheMaxAge == 0 {
+		ac.CacheSize, ac.CacheMaxAge = -1, -1
+	}
+	return ac
+}
