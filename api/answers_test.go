@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -92,8 +93,31 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return target{srv.URL, client(srv.Client().Transport), ""}
 	}
-	failing := func(kind upstream.Kind) target {
-		return stub(&upstream.Error{Service: "veeam", Op: "test", Kind: kind, Status: 500, RetryAfter: 30 * time.Second})
+	// failing is a gateway whose backend for path fails as that backend
+	// does: the status and code each kind comes with (the answers are the
+	// examples openapi.yaml shows).
+	failing := func(path string, kind upstream.Kind) target {
+		e := &upstream.Error{Service: "veeam", Op: "test", Kind: kind}
+		graphRoute := strings.HasPrefix(path, "/applications/")
+		if graphRoute {
+			e.Service, e.RequestID = "graph", "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"
+		}
+		switch kind {
+		case upstream.KindNotFound:
+			e.Status, e.Code = 404, "ResourceNotFound"
+			if graphRoute {
+				e.Code = "Request_ResourceNotFound"
+			}
+		case upstream.KindConflict:
+			e.Status, e.Code = 409, "OperationConflict"
+		case upstream.KindInternal:
+			e.Status = 500
+		case upstream.KindThrottled:
+			e.Status, e.RetryAfter = 429, 30*time.Second
+		case upstream.KindTimeout:
+			e.RequestID = "" // no answer came back
+		}
+		return stub(e)
 	}
 	send := func(to target, method, path, body, contentType string) *http.Response {
 		t.Helper()
@@ -108,6 +132,7 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		if to.token != "" {
 			hr.Header.Set("Authorization", "Bearer "+to.token)
 		}
+		hr.Header.Set("X-Request-ID", exampleRequestID) // the examples' request id
 		if body != "" {
 			hr.Header.Set("Content-Type", contentType)
 		}
@@ -115,8 +140,9 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		data, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
 		return resp
 	}
 
@@ -127,6 +153,11 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		if refused {
 			org, app, job = veeamsim.NorthwindID, graphsim.DropboxObjectID, graphsim.DropboxJobID
 		}
+		return strings.NewReplacer("{organizationId}", org, "{applicationId}", app, "{jobId}", job, "{file}", "swagger-ui.css").Replace(path)
+	}
+	// busy picks targets a start refuses as already running.
+	busy := func(path string) string {
+		org, app, job := veeamsim.WoodgroveID, graphsim.SlackObjectID, graphsim.SlackJobID
 		return strings.NewReplacer("{organizationId}", org, "{applicationId}", app, "{jobId}", job, "{file}", "swagger-ui.css").Replace(path)
 	}
 	big := `{"parts":["` + strings.Repeat("a", 70<<10) + `"]}`
@@ -159,11 +190,14 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 			if path == "/swagger/{file}" {
 				return send(live, method, "/swagger/nothing.js", "", ""), true
 			}
-			return send(failing(upstream.KindNotFound), method, p, "", ""), true
+			return send(failing(path, upstream.KindNotFound), method, p, "", ""), true
 		case 408:
 			return slowSend(t, liveEnv, client, method, p, live.token), true
 		case 409:
-			return send(failing(upstream.KindConflict), method, p, "", ""), true
+			if isStart {
+				return send(live, method, busy(path), "", ""), true
+			}
+			return send(failing(path, upstream.KindConflict), method, p, "", ""), true
 		case 413:
 			return send(live, method, p, big, "application/json"), true
 		case 415:
@@ -179,15 +213,16 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		case 500:
 			return send(stub(errors.New("a bug")), method, p, "", ""), true
 		case 502:
-			return send(failing(upstream.KindInternal), method, p, "", ""), true
+			return send(failing(path, upstream.KindInternal), method, p, "", ""), true
 		case 503:
-			return send(failing(upstream.KindThrottled), method, p, "", ""), true
+			return send(failing(path, upstream.KindThrottled), method, p, "", ""), true
 		case 504:
-			return send(failing(upstream.KindTimeout), method, p, "", ""), true
+			return send(failing(path, upstream.KindTimeout), method, p, "", ""), true
 		}
 		return nil, false
 	}
 
+	examples := examplesFile{}
 	paths := doc.Paths.InMatchingOrder()
 	slices.Sort(paths)
 	for _, path := range paths {
@@ -203,6 +238,7 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 					if resp.StatusCode != status {
 						t.Fatalf("answered %d; want %d", resp.StatusCode, status)
 					}
+					examples.add(t, method+" "+path, code, resp)
 				})
 			}
 		}
@@ -215,4 +251,5 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		t.Errorf("documented answers not produced:\n  %s", strings.Join(missing, "\n  "))
 	}
 	t.Logf("%d answers checked against openapi.yaml", checked)
+	examples.compare(t)
 }

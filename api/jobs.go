@@ -130,7 +130,7 @@ func (s *server) handleGetJob() http.HandlerFunc {
 //	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
 //	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
 //	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
-//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)
+//	@Param			force			query	bool	false	"Start even if the job is Active (never skips eligibility or the cooldown)"	default(false)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	DryRun	"dryRun=true: what a start would do; nothing was started"
 //	@Success		202	{object}	JobStarted	"The job was started"

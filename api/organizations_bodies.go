@@ -80,12 +80,12 @@ type LastSync struct {
 // SyncStarted answers a started organization sync.
 type SyncStarted struct {
 	OrganizationID string `json:"organizationId" example:"62c4ab35-68fb-4a48-ae4d-8103635b9526"`
-	Type           string `json:"type" example:"Incremental"`
+	Type           string `json:"type" enums:"Full,Incremental" example:"Incremental"`
 	// Parts are the parts asked for; empty means all parts.
-	Parts          []string `json:"parts"`
+	Parts          []string `json:"parts" enums:"Users,Groups,GroupMembers,Sites,Mailboxes" example:"Users,Groups"`
 	PreviousStatus string   `json:"previousStatus" example:"Success"`
-	// UpstreamRequestID is the backend's request id; absent for Veeam, which sends none.
-	UpstreamRequestID string `json:"upstreamRequestId,omitempty"`
+	// UpstreamRequestID is the backend's request id of the start, when it sends one; Veeam sends none, so it is absent.
+	UpstreamRequestID string `json:"upstreamRequestId,omitempty" format:"uuid" example:"7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"`
 	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
 }
 

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,12 +31,14 @@ func slowSend(t *testing.T, e *env, client func(http.RoundTripper) *http.Client,
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", exampleRequestID) // the answer is openapi.yaml's example
 	resp, err := client(srv.Client().Transport).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
 	return resp
 }
 

@@ -413,7 +413,7 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
-                        "description": "Start even if a sync is already queued or running (never skips eligibility or the cooldown)",
+                        "description": "Start even if the job is Active (never skips eligibility or the cooldown)",
                         "name": "force",
                         "in": "query"
                     },
@@ -2451,8 +2451,19 @@ const docTemplate = `{
                     "description": "Parts are the parts asked for; empty means all parts.",
                     "type": "array",
                     "items": {
-                        "type": "string"
-                    }
+                        "type": "string",
+                        "enum": [
+                            "Users",
+                            "Groups",
+                            "GroupMembers",
+                            "Sites",
+                            "Mailboxes"
+                        ]
+                    },
+                    "example": [
+                        "Users",
+                        "Groups"
+                    ]
                 },
                 "previousStatus": {
                     "type": "string",
@@ -2464,11 +2475,17 @@ const docTemplate = `{
                 },
                 "type": {
                     "type": "string",
+                    "enum": [
+                        "Full",
+                        "Incremental"
+                    ],
                     "example": "Incremental"
                 },
                 "upstreamRequestId": {
-                    "description": "UpstreamRequestID is the backend's request id; absent for Veeam, which sends none.",
-                    "type": "string"
+                    "description": "UpstreamRequestID is the backend's request id of the start, when it sends one; Veeam sends none, so it is absent.",
+                    "type": "string",
+                    "format": "uuid",
+                    "example": "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"
                 }
             }
         },

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -45,6 +46,9 @@ func NewChecker(spec []byte) (*Checker, error) {
 	doc, err := loader.LoadFromData(spec)
 	if err != nil {
 		return nil, fmt.Errorf("contract: load: %w", err)
+	}
+	if bad := CheckExamples(doc); len(bad) > 0 {
+		return nil, fmt.Errorf("contract: examples that are not valid answers:\n  %s", strings.Join(bad, "\n  "))
 	}
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("contract: invalid OpenAPI 3 document: %w", err)
@@ -207,4 +211,81 @@ func (t *transport) CloseIdleConnections() {
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// CheckExamples validates every example of doc against its schema, enums
+// included: each JSON answer's example against its response's schema, each
+// parameter's example against the parameter's schema, and each schema
+// property's example against the property. It returns one line per example
+// that a real answer (or request) could not be, naming where it is.
+func CheckExamples(doc *openapi3.T) []string {
+	var bad []string
+	check := func(where string, schema *openapi3.SchemaRef, example any) {
+		if example == nil || schema == nil || schema.Value == nil {
+			return
+		}
+		if err := schema.Value.VisitJSON(jsonValue(example), openapi3.MultiErrors()); err != nil {
+			bad = append(bad, where+": "+strings.ReplaceAll(err.Error(), "\n", " "))
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
+		item := doc.Paths.Value(path)
+		for _, method := range slices.Sorted(maps.Keys(item.Operations())) {
+			op := item.Operations()[method]
+			for _, p := range op.Parameters {
+				if p.Value != nil {
+					check(fmt.Sprintf("%s %s parameter %s", method, path, p.Value.Name), p.Value.Schema, p.Value.Example)
+				}
+			}
+			for _, code := range slices.Sorted(maps.Keys(op.Responses.Map())) {
+				resp := op.Responses.Value(code)
+				if resp == nil || resp.Value == nil {
+					continue
+				}
+				for _, ct := range slices.Sorted(maps.Keys(resp.Value.Content)) {
+					if media := resp.Value.Content[ct]; media != nil {
+						check(fmt.Sprintf("%s %s %s %s example", method, path, code, ct), media.Schema, media.Example)
+					}
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.Schemas)) {
+		checkSchemaExamples("#/components/schemas/"+name, doc.Components.Schemas[name], check, map[*openapi3.Schema]bool{})
+	}
+	return bad
+}
+
+// checkSchemaExamples checks a schema's own example and its properties' and
+// items' examples.
+func checkSchemaExamples(where string, ref *openapi3.SchemaRef, check func(string, *openapi3.SchemaRef, any), seen map[*openapi3.Schema]bool) {
+	if ref == nil || ref.Value == nil || seen[ref.Value] {
+		return
+	}
+	seen[ref.Value] = true
+	s := ref.Value
+	check(where+" example", ref, s.Example)
+	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+		checkSchemaExamples(where+"."+name, s.Properties[name], check, seen)
+	}
+	if s.Items != nil {
+		checkSchemaExamples(where+"[]", s.Items, check, seen)
+	}
+	for i, sub := range s.AllOf {
+		checkSchemaExamples(fmt.Sprintf("%s.allOf[%d]", where, i), sub, check, seen)
+	}
+}
+
+// jsonValue turns an example as YAML or JSON decoding left it into what
+// VisitJSON expects (numbers as float64, objects as map[string]any).
+func jsonValue(v any) any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if json.Unmarshal(data, &out) != nil {
+		return v
+	}
+	return out
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/syncgate/syncgate/internal/contract"
 )
 
@@ -130,5 +132,66 @@ func TestTransport(t *testing.T) {
 	checked, violations := c.Report()
 	if checked != 2 || len(violations) != 1 || !strings.Contains(violations[0], "GET /readyz") || !strings.Contains(violations[0], "keys") {
 		t.Fatalf("checked %d, violations %q; want 2 checked and the /readyz field reported", checked, violations)
+	}
+}
+
+// TestCheckerRefusesExamplesThatAreNotAnswers: every example openapi.yaml
+// shows must be a valid answer (or request) of its operation; the committed
+// contract's are, and a contract whose example breaks its schema, its enums
+// or its pattern is refused, naming the example.
+func TestCheckerRefusesExamplesThatAreNotAnswers(t *testing.T) {
+	spec, err := os.ReadFile(filepath.Join(root, contract.OpenAPIYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad := contract.CheckExamples(doc); len(bad) > 0 {
+		t.Fatalf("openapi.yaml's examples:\n%s", strings.Join(bad, "\n"))
+	}
+	// Every JSON answer of a start shows an example.
+	for _, code := range []string{"200", "202", "400", "409", "429"} {
+		op := doc.Paths.Value("/organizations/{organizationId}/sync").Post
+		shown := false
+		for _, media := range op.Responses.Value(code).Value.Content {
+			shown = shown || media.Example != nil
+		}
+		if !shown {
+			t.Errorf("POST /organizations/{organizationId}/sync %s has no example", code)
+		}
+	}
+
+	start := doc.Paths.Value("/organizations/{organizationId}/sync").Post
+	start.Responses.Value("202").Value.Content.Get("application/json").Example = map[string]any{
+		"organizationId": "62c4ab35-68fb-4a48-ae4d-8103635b9526", "type": "Partial", "parts": []any{}, "previousStatus": "None", "requestId": "r1",
+	}
+	start.Responses.Value("400").Value.Content.Get("application/problem+json").Example = map[string]any{
+		"type": "urn:syncgate:problem:validation", "title": "Request validation failed", "status": "400",
+	}
+	for _, p := range start.Parameters {
+		if p.Value.Name == "organizationId" {
+			p.Value.Example = "not-a-guid"
+		}
+	}
+	doc.Components.Schemas["Problem"].Value.Properties["retryAfter"].Value.Example = "soon"
+	bad := strings.Join(contract.CheckExamples(doc), "\n")
+	for _, want := range []string{
+		"POST /organizations/{organizationId}/sync 202 application/json example",
+		"POST /organizations/{organizationId}/sync 400 application/problem+json example",
+		"POST /organizations/{organizationId}/sync parameter organizationId",
+		"#/components/schemas/Problem.retryAfter example",
+	} {
+		if !strings.Contains(bad, want) {
+			t.Errorf("CheckExamples does not report the %s:\n%s", want, bad)
+		}
+	}
+	doctored, err := doc.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := contract.NewChecker(doctored); err == nil || !strings.Contains(err.Error(), "examples that are not valid answers") {
+		t.Errorf("NewChecker accepted a contract with bad examples: %v", err)
 	}
 }

@@ -32,12 +32,16 @@ const problemJSON = "application/problem+json"
 //     no parameter example);
 //   - a response header is required unless its description starts with
 //     "When " (sent only in some cases);
+//   - each JSON answer's example is the gateway's own answer to that
+//     operation with that status (examples, captured by the api tests:
+//     {"METHOD /path": {"status": answer}}), so that Swagger UI shows real
+//     answers rather than ones it makes up from the schema;
 //   - servers is [{url: "/"}]: the contract is served by the gateway it
 //     describes, so Swagger UI calls the same origin.
 //
 // The document is validated with kin-openapi before it is written, and the
 // output is deterministic.
-func ToOpenAPI3(swagger2 []byte) ([]byte, error) {
+func ToOpenAPI3(swagger2, examples []byte) ([]byte, error) {
 	var doc2 openapi2.T
 	if err := json.Unmarshal(swagger2, &doc2); err != nil {
 		return nil, fmt.Errorf("contract: read swagger.json: %w", err)
@@ -47,6 +51,12 @@ func ToOpenAPI3(swagger2 []byte) ([]byte, error) {
 		return nil, fmt.Errorf("contract: convert to OpenAPI 3: %w", err)
 	}
 	complete(doc)
+	if err := addExamples(doc, examples); err != nil {
+		return nil, err
+	}
+	if bad := CheckExamples(doc); len(bad) > 0 {
+		return nil, fmt.Errorf("contract: examples that are not valid answers:\n  %s", strings.Join(bad, "\n  "))
+	}
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("contract: the converted document is not valid OpenAPI 3: %w", err)
 	}
@@ -88,6 +98,36 @@ func complete(doc *openapi3.T) {
 			}
 		}
 	}
+}
+
+// addExamples sets each JSON answer's example from examples.
+func addExamples(doc *openapi3.T, examples []byte) error {
+	if len(examples) == 0 {
+		return nil
+	}
+	var answers map[string]map[string]any
+	if err := json.Unmarshal(examples, &answers); err != nil {
+		return fmt.Errorf("contract: read examples: %w", err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for code, ref := range op.Responses.Map() {
+				example, ok := answers[method+" "+path][code]
+				if !ok || ref.Value == nil {
+					continue
+				}
+				for ct, media := range ref.Value.Content {
+					if media == nil || !isJSON(ct) {
+						continue
+					}
+					withExample := *media
+					withExample.Example = example
+					ref.Value.Content[ct] = &withExample
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // fromExtensions moves a parameter's x-pattern extension to its schema's

@@ -23,6 +23,11 @@ const (
 	OpenAPIYAML = "openapi.yaml"
 )
 
+// ExamplesJSON holds the gateway's real answers that openapi.yaml shows as
+// examples; the api tests capture it (go test ./api -run
+// TestEveryDocumentedAnswer -update).
+const ExamplesJSON = "api/testdata/examples.json"
+
 // Files are generated files by path relative to the repository root.
 type Files map[string][]byte
 
@@ -63,7 +68,11 @@ func Generate(root string) (Files, error) {
 		}
 		files[name] = data
 	}
-	files[OpenAPIYAML], err = ToOpenAPI3(files[SwaggerJSON])
+	examples, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(ExamplesJSON)))
+	if err != nil {
+		return nil, fmt.Errorf("contract: examples: %w", err)
+	}
+	files[OpenAPIYAML], err = ToOpenAPI3(files[SwaggerJSON], examples)
 	if err != nil {
 		return nil, err
 	}
