@@ -92,7 +92,9 @@ type Veeam struct {
 	Password           Secret
 	CAFile             string
 	InsecureSkipVerify bool
-	Timeout            time.Duration
+	// Timeout bounds each step of one attempt (dial, TLS handshake, response
+	// headers), not a whole call with its retries.
+	Timeout time.Duration
 }
 
 // Enabled reports whether the Veeam backend is offered (its URL is set).
@@ -140,8 +142,10 @@ type Graph struct {
 	APIVersion   string // beta or v1.0
 	JobPath      string // applications or servicePrincipals
 	// Scope overrides the token scope; use TokenScope.
-	Scope   string
-	CAFile  string
+	Scope  string
+	CAFile string
+	// Timeout bounds each step of one attempt (dial, TLS handshake, response
+	// headers), not a whole call with its retries.
 	Timeout time.Duration
 }
 

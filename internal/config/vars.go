@@ -113,7 +113,7 @@ func Vars() []VarDoc {
 		{Name: envVeeamPassword, Secret: true, Description: "Password of SYNCGATE_VEEAM_USERNAME."},
 		{Name: envVeeamCAFile, Description: "PEM CA bundle that verifies the Veeam server's certificate (in addition to the system roots)."},
 		{Name: envVeeamInsecureSkipVerify, Default: "false", Description: "true turns off verification of the Veeam server's TLS certificate (logged loudly at start; not with SYNCGATE_VEEAM_CA_FILE). Never in production."},
-		{Name: envVeeamTimeout, Default: "30s", Description: "Upper bound of one call to Veeam, retries included; greater than 0."},
+		{Name: envVeeamTimeout, Default: "30s", Description: "Bound of each step of one attempt to reach Veeam (connecting, the TLS handshake, waiting for the response headers); not of a whole call with its retries; greater than 0."},
 
 		{Name: envGraphTenantID, Description: "Entra tenant of the gateway's app registration: a GUID or a domain name (contoso.onmicrosoft.com). Setting any Graph credential setting offers the Graph routes; unset, they answer 503."},
 		{Name: envGraphClientID, Description: "Application (client) id (GUID) of the gateway's app registration, or of a user-assigned managed identity."},
@@ -128,7 +128,7 @@ func Vars() []VarDoc {
 		{Name: envGraphJobPath, Default: "applications", Description: "Job path: applications (/applications/{id}/synchronization, the cmdlet's) or servicePrincipals (the documented path; the application's service principal is resolved once)."},
 		{Name: envGraphScope, Description: "Overrides the token scope (a resource's /.default scope). Unset: the cloud's, such as https://graph.microsoft.com/.default."},
 		{Name: envGraphCAFile, Description: "PEM CA bundle that verifies the Graph and login hosts' certificates (in addition to the system roots)."},
-		{Name: envGraphTimeout, Default: "30s", Description: "Upper bound of one call to Graph, retries included; greater than 0."},
+		{Name: envGraphTimeout, Default: "30s", Description: "Bound of each step of one attempt to reach Graph (connecting, the TLS handshake, waiting for the response headers); not of a whole call with its retries; greater than 0."},
 
 		{Name: envStartCooldown, Default: "60s", Description: "After a start, further starts of the same organization or job are refused (429) for this long (0 disables)."},
 		{Name: envRetryAfterBudget, Default: "2s", Description: "Longest backend Retry-After waited out inside a caller's request; longer ones answer 503 with Retry-After (0: never wait)."},

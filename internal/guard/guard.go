@@ -58,7 +58,7 @@ type State struct {
 
 // Start describes one start attempt.
 type Start struct {
-	Key      string                                   // the target, unique across kinds ("org:<id>", "job:<app>/<job>")
+	Key      string                                   // the target, unique across kinds ("veeam/organization/<id>", "graph/job/<app>/<job>")
 	Force    bool                                     // skip the busy check (never the cooldown, never eligibility)
 	DryRun   bool                                     // decide only: nothing is started, nothing claimed
 	Precheck func(ctx context.Context) (State, error) // read the target's state upstream

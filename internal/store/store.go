@@ -1,7 +1,7 @@
 // Package store is the small TTL key-value store behind cooldown claims (and,
-// later, idempotency records and rate-limit counters). Memory is the
-// single-replica default; a Redis implementation shares state across replicas
-// behind the same interface.
+// later, idempotency records and rate-limit counters). Memory, in-process, is
+// the only implementation so far: cooldowns hold per replica. A store shared
+// by replicas (Redis) is to come behind the same interface.
 package store
 
 import (
