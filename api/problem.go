@@ -292,3 +292,8 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	w.WriteHeader(p.Status)
 	_ = jsonEncode(w, p)
 }
+
+func (p *Problem) withErrors(errs ...FieldError) *Problem {
+	p.Errors = append(p.Errors, errs...)
+	return p
+}

@@ -16,21 +16,6 @@ import (
 // maxBodyBytes is the largest request body accepted.
 const maxBodyBytes = 64 << 10
 
-// jsonEncode writes v as JSON without HTML escaping.
-func jsonEncode(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// encode writes v as a JSON response with the given status.
-func encode(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = jsonEncode(w, v)
-}
-
 // body reads a JSON body into v and validates it. An empty body leaves v as
 // it is (its defaults) when optional is set. Every failure is a *Problem:
 // 408 when the body is too slow to arrive, 413 over the size limit, 415 for a body that is not JSON, 400 for
@@ -116,9 +101,4 @@ func jsonKind(t reflect.Type) string {
 		return "a number"
 	}
 	return "of another type"
-}
-
-func (p *Problem) withErrors(errs ...FieldError) *Problem {
-	p.Errors = append(p.Errors, errs...)
-	return p
 }
