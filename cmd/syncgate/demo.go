@@ -280,9 +280,11 @@ Start an organization cache sync (202), then read its state (Queued, Running, th
   curl -i -X POST -H 'Authorization: Bearer %[3]s' %[1]s/organizations/%[5]s/sync
   curl -s -H 'Authorization: Bearer %[3]s' %[1]s/organizations/%[5]s/sync
 
-More:
+List the organizations; ask what a start would do without starting anything (dry run: Woodgrove's sync is already running):
   curl -s -H 'Authorization: Bearer %[3]s' %[1]s/organizations
   curl -s -X POST -H 'Authorization: Bearer %[3]s' '%[1]s/organizations/%[6]s/sync?dryRun=true'
+
+Start a FULL sync of EVERY organization in one call (real starts; add ?dryRun=true to only see what each would do):
   curl -s -X POST -H 'Authorization: Bearer %[3]s' -H 'Content-Type: application/json' -d '{"full":true}' %[1]s/organizations/sync
 
 Start a Paused Graph synchronization job (202); a second identical call is refused (409 Active, or 429 within the cooldown); GET shows it Active:

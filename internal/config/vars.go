@@ -132,9 +132,9 @@ func Vars() []VarDoc {
 
 		{Name: envStartCooldown, Default: "60s", Description: "After a start, further starts of the same organization or job are refused (429) for this long (0 disables)."},
 		{Name: envRetryAfterBudget, Default: "2s", Description: "Longest backend Retry-After waited out inside a caller's request; longer ones answer 503 with Retry-After (0: never wait)."},
-		{Name: envRedisURL, Secret: true, Description: "redis:// or rediss:// URL (redis[s]://[user:password@]host[:port][/db]) of a Redis shared by all replicas for cooldowns, idempotency records and rate limits. Unset: in-memory, one replica."},
-		{Name: envRateLimit, Description: "Requests each caller may make, as N/s, N/m or N/h (100/m). Unset: no limit."},
-		{Name: envCORSOrigins, Description: "Browser origins allowed to call the API (scheme://host[:port]), comma-separated, or *. Unset: no CORS headers."},
+		{Name: envRedisURL, Secret: true, Description: "Not supported yet: set, the gateway refuses to start (cooldown claims live in each process's memory, so run one replica). Will be the redis:// or rediss:// URL of a Redis shared by all replicas."},
+		{Name: envRateLimit, Description: "Not supported yet: set, the gateway refuses to start; no caller rate limit is applied."},
+		{Name: envCORSOrigins, Description: "Not supported yet: set, the gateway refuses to start; no CORS headers are sent."},
 		{Name: envLogLevel, Default: "info", Description: "Log level: debug, info, warn or error."},
 		{Name: envLogFormat, Default: "json", Description: "Log format: json or text."},
 	}

@@ -45,6 +45,9 @@ type Gateway struct {
 // refresh. A backend that is not configured is logged, and its routes answer
 // 503 naming the settings it needs.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hooks) (*Gateway, error) {
+	if err := cfg.Unsupported(); err != nil {
+		return nil, err
+	}
 	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
 	if err != nil {
 		return nil, fmt.Errorf("inbound authentication: %w", err)
