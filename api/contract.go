@@ -124,27 +124,26 @@ func (s *server) handleSwaggerUI() http.HandlerFunc {
 //	@Router			/swagger/{file} [get]
 func (s *server) handleSwaggerFile() http.HandlerFunc {
 	initializer, initErr := swaggerInitializer(syncgate.OpenAPI())
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		name := chi.URLParam(r, "file")
 		switch name {
 		case "index.html":
 			writeSwaggerFile(w, name, []byte(swaggerPage))
-			return
+			return nil
 		case "swagger-initializer.js":
 			if initErr != nil {
-				s.fail(w, r, initErr)
-				return
+				return initErr
 			}
 			writeSwaggerFile(w, name, initializer)
-			return
+			return nil
 		}
 		data, err := fs.ReadFile(swaggerFiles.FS, name)
 		if err != nil {
-			s.fail(w, r, newProblem(kindRouteNotFound, "Swagger UI has no file "+strconv.Quote(name)))
-			return
+			return newProblem(kindRouteNotFound, "Swagger UI has no file "+strconv.Quote(name))
 		}
 		writeSwaggerFile(w, name, data)
-	}
+		return nil
+	})
 }
 
 // swaggerTypes are the content types of Swagger UI's files.

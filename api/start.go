@@ -49,11 +49,15 @@ type startResult struct {
 	UpstreamRequestID string
 	// RequestID is the gateway's request id.
 	RequestID string
+	// Decision is what the start came to (see decision), as the audit
+	// record says it.
+	Decision string
 }
 
 // runStart is the one start path: precheck → guard (busy, eligibility,
 // cooldown, dry run) → upstream start → audit. Every kind of start goes
-// through it; its error names spec.Target for problemFor.
+// through it, so what all starts share (the audit record, and counters of
+// res.Decision) belongs here; its error names spec.Target for problemFor.
 func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, error) {
 	begin := time.Now()
 	res := startResult{RequestID: requestIDFrom(ctx)}
@@ -70,6 +74,7 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	})
 	res.Outcome = out
 	err = about(spec.Target, err)
+	res.Decision = decision(spec, res, err)
 	s.audit(ctx, spec, res, err, begin)
 	return res, err
 }
@@ -101,24 +106,33 @@ func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err
 		attrs = append(attrs, slog.String("sub", p.Subject), slog.String("oid", p.ObjectID),
 			slog.String("clientId", p.ClientID), slog.Any("scopes", p.Scopes))
 	}
-	decision := "started"
 	switch {
 	case err != nil:
-		p := problemFor(err)
-		decision = strings.TrimPrefix(p.Type, problemTypePrefix)
-		if p.Upstream != nil {
+		if p := problemFor(err); p.Upstream != nil {
 			attrs = append(attrs, slog.Int("upstreamStatus", p.Upstream.Status), slog.String("upstreamRequestId", p.Upstream.RequestID))
 		}
 	case res.UpstreamRequestID != "":
 		// A start the backend accepted: its request id finds the call in the backend's logs.
 		attrs = append(attrs, slog.String("upstreamRequestId", res.UpstreamRequestID))
-	case res.Refusal != nil:
-		decision = "would-refuse:" + res.Refusal.Reason.String()
-	case spec.Query.DryRun:
-		decision = "would-start"
 	}
-	attrs = append(attrs, slog.String("decision", decision))
+	attrs = append(attrs, slog.String("decision", res.Decision))
 	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+}
+
+// decision names what a start came to: "started", "would-start" (a dry run),
+// "would-refuse:<reason>" (a dry run the guard would refuse), or the problem
+// type's slug of a start that failed or was refused ("cooldown",
+// "already-running", "upstream-timeout"...).
+func decision(spec startSpec, res startResult, err error) string {
+	switch {
+	case err != nil:
+		return strings.TrimPrefix(problemFor(err).Type, problemTypePrefix)
+	case res.Refusal != nil:
+		return "would-refuse:" + res.Refusal.Reason.String()
+	case spec.Query.DryRun:
+		return "would-start"
+	}
+	return "started"
 }
 
 // DryRun answers a start with dryRun=true: what a real start would do.
