@@ -51,7 +51,8 @@ func ToOpenAPI3(swagger2, examples []byte) ([]byte, error) {
 		return nil, fmt.Errorf("contract: convert to OpenAPI 3: %w", err)
 	}
 	complete(doc)
-	if err := addExamples(doc, examples); err != nil {
+	inOrder, err := addExamples(doc, examples)
+	if err != nil {
 		return nil, err
 	}
 	if bad := CheckExamples(doc); len(bad) > 0 {
@@ -60,6 +61,7 @@ func ToOpenAPI3(swagger2, examples []byte) ([]byte, error) {
 	if err := doc.Validate(context.Background()); err != nil {
 		return nil, fmt.Errorf("contract: the converted document is not valid OpenAPI 3: %w", err)
 	}
+	inOrder()
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("contract: encode OpenAPI 3: %w", err)
@@ -100,21 +102,30 @@ func complete(doc *openapi3.T) {
 	}
 }
 
-// addExamples sets each JSON answer's example from examples.
-func addExamples(doc *openapi3.T, examples []byte) error {
+// addExamples sets each JSON answer's example from examples, decoded (so
+// that they can be validated); the returned function puts the answers' own
+// bytes in their place, so that openapi.yaml shows each answer's fields in
+// the order the gateway sends them.
+func addExamples(doc *openapi3.T, examples []byte) (inOrder func(), err error) {
+	inOrder = func() {}
 	if len(examples) == 0 {
-		return nil
+		return inOrder, nil
 	}
-	var answers map[string]map[string]any
+	var answers map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(examples, &answers); err != nil {
-		return fmt.Errorf("contract: read examples: %w", err)
+		return nil, fmt.Errorf("contract: read examples: %w", err)
 	}
+	raw := map[*openapi3.MediaType]json.RawMessage{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			for code, ref := range op.Responses.Map() {
-				example, ok := answers[method+" "+path][code]
+				answer, ok := answers[method+" "+path][code]
 				if !ok || ref.Value == nil {
 					continue
+				}
+				var example any
+				if err := json.Unmarshal(answer, &example); err != nil {
+					return nil, fmt.Errorf("contract: example of %s %s %s: %w", method, path, code, err)
 				}
 				for ct, media := range ref.Value.Content {
 					if media == nil || !isJSON(ct) {
@@ -123,11 +134,16 @@ func addExamples(doc *openapi3.T, examples []byte) error {
 					withExample := *media
 					withExample.Example = example
 					ref.Value.Content[ct] = &withExample
+					raw[&withExample] = answer
 				}
 			}
 		}
 	}
-	return nil
+	return func() {
+		for media, answer := range raw {
+			media.Example = answer
+		}
+	}, nil
 }
 
 // fromExtensions moves a parameter's x-pattern extension to its schema's
