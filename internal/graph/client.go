@@ -81,7 +81,8 @@ type Config struct {
 	// system roots. (The credential has its own transport: see
 	// CredentialConfig.HTTPClient.)
 	HTTPClient *http.Client
-	// Retry is the retry and Retry-After policy; zero fields take defaults.
+	// Retry is the retry and Retry-After policy (see upstream.RetryPolicy:
+	// zero fields take defaults, but a zero RetryAfterBudget never waits).
 	// Its Now defaults to Config.Now.
 	Retry upstream.RetryPolicy
 	// RefreshBefore is how long before expiry the token is renewed; default

@@ -75,11 +75,9 @@ func (e *Error) Refine(k Kind) {
 	e.Kind = k
 }
 
-// Limits on what is kept of a backend's error answer.
-const (
-	maxErrorBody = 64 << 10 // bytes of an error body read
-	maxMessage   = 1024     // characters of a backend message kept for logs
-)
+// maxMessage is how many characters of a backend's error message are kept
+// for logs (of at most MaxErrorBody bytes read).
+const maxMessage = 1024
 
 // ResponseError begins the error for a backend's non-2xx answer: its status,
 // its Retry-After and the kind the status implies. It returns the error body
@@ -92,7 +90,7 @@ func ResponseError(service, op string, resp *http.Response, now time.Time) (*Err
 		e.RetryAfter = retryAfter
 	}
 	e.Kind = KindForStatus(resp.StatusCode, hasRetryAfter)
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxErrorBody))
 	if err != nil {
 		e.Err = fmt.Errorf("read error body: %w", err)
 		return e, nil

@@ -43,7 +43,8 @@ type Config struct {
 	// system roots. Build it with upstream.NewHTTPClient to get the CA bundle,
 	// proxy and timeouts.
 	HTTPClient *http.Client
-	// Retry is the retry and Retry-After policy; zero fields take defaults.
+	// Retry is the retry and Retry-After policy (see upstream.RetryPolicy:
+	// zero fields take defaults, but a zero RetryAfterBudget never waits).
 	// Its Now defaults to Config.Now.
 	Retry upstream.RetryPolicy
 	// RefreshBefore is how long before expiry the token is renewed; default
