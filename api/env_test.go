@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -63,6 +64,8 @@ type envOptions struct {
 	graphJobPath    string // "applications" (default) or "servicePrincipals"
 	graphCredential string // "secret" (default) or "certificate"
 	noGraph         bool
+
+	vars map[string]string // more SYNCGATE_* settings
 }
 
 func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
@@ -102,6 +105,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if !o.noGraph {
 		e.startGraph(ca, o, vars, caFile)
 	}
+	maps.Copy(vars, o.vars)
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -411,3 +411,37 @@ func (e *env) mintClaims(t *testing.T, c jwt.MapClaims) string {
 func (e *env) minterMintRoles(scopes ...string) (string, error) {
 	return e.minter.Mint(auth.MintClaims{Subject: "automation", Scopes: scopes, TTL: time.Hour, Roles: true})
 }
+
+// TestRetryAfterBudgetSetting: SYNCGATE_RETRY_AFTER_BUDGET, through the
+// wiring serve uses, decides whether a start that Veeam throttles with
+// Retry-After: 1 is sent again: by default (2s) it is, and succeeds; at 0 it
+// never waits, and the caller gets 503 with Veeam's Retry-After.
+func TestRetryAfterBudgetSetting(t *testing.T) {
+	path := "/organizations/" + veeamsim.ContosoID + "/sync"
+	throttleOnce := sim.Fault{Status: 429, Message: "Too many requests", RetryAfter: time.Second, Times: 1}
+	for _, tt := range []struct {
+		name       string
+		vars       map[string]string
+		wantStatus int
+		wantStarts int // syncs Veeam started
+	}{
+		{"default budget waits the second out", nil, http.StatusAccepted, 1},
+		{"zero budget never waits", map[string]string{"SYNCGATE_RETRY_AFTER_BUDGET": "0"}, http.StatusServiceUnavailable, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(o *envOptions) { o.vars = tt.vars })
+			e.veeam.Faults.Set(veeamsim.RouteSync, throttleOnce)
+			r := e.post(path, "")
+			wantStatus(t, r, tt.wantStatus)
+			if tt.wantStatus == http.StatusServiceUnavailable {
+				wantProblem(t, r, http.StatusServiceUnavailable, api.TypeUpstreamThrottled)
+				if got := r.header.Get("Retry-After"); got != "1" {
+					t.Errorf("Retry-After = %q, want 1", got)
+				}
+			}
+			if n := e.veeam.SyncStarts(veeamsim.ContosoID); n != tt.wantStarts {
+				t.Errorf("Veeam started %d syncs, want %d", n, tt.wantStarts)
+			}
+		})
+	}
+}
