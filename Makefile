@@ -1,20 +1,29 @@
 # syncgate — see README.md. Everything runs through the Go toolchain; no tool
 # is installed by hand.
 GO      ?= go
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version stamped into binaries and images: the semantic version tag
+# (vX.Y.Z) on the commit, or the nearest one with the commits since and the
+# commit (v0.1.0-3-gabc1234), -dirty for uncommitted changes; v0.0.0-0-g<commit>
+# before the first tag.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || \
+             (c=$$(git describe --always --dirty 2>/dev/null) && echo v0.0.0-0-g$$c) || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test docs build lint bench clean
+.PHONY: run test docs build lint bench clean image
 
 ## run: the demo — gateway plus simulators on loopback, nothing to configure
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/syncgate demo
 
-## test: vet, then every test with the race detector
+## test: vet, then every test with the race detector; then the deploy module
+## (deploy/go.mod: the image test, which runs buildah). Its tests only run
+## commands and read their output, so they run without the race detector.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 8m ./...
+	cd deploy && $(GO) vet ./...
+	cd deploy && $(GO) test -count=1 -timeout 8m ./...
 
 ## docs: regenerate docs/ (swag's Swagger 2.0) and openapi.yaml (OpenAPI 3)
 ## from the swag annotations in api/; swag and kin-openapi are pinned in go.mod
@@ -24,6 +33,11 @@ docs:
 ## build: bin/syncgate
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/syncgate ./cmd/syncgate
+
+## image: the container image (Containerfile) built with buildah, no registry
+## needed, saved as bin/syncgate-$(VERSION).oci.tar; see deploy/image/build.sh
+image:
+	VERSION=$(VERSION) GO=$(GO) ./deploy/image/build.sh
 
 ## lint: gofmt, go vet, staticcheck
 lint:

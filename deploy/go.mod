@@ -1,0 +1,3 @@
+module github.com/syncgate/syncgate/deploy
+
+go 1.26.8
