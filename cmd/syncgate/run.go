@@ -170,23 +170,33 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 		gw.Close(lctx)
 	}()
 
+	maxConns, err := connectionLimit(cfg.MaxConnections)
+	if err != nil {
+		return err
+	}
+	// Requests run on base: it ends shortly before the shutdown grace does,
+	// so that a request still waiting on a backend answers then.
+	base, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           gw.Handler,
+		Handler:           answerBefore(gw.Handler, cfg.WriteTimeout),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return base },
 	}
+	srv.ConnState = newPressure(srv, maxConns).connState
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln = limitListener(ln, maxConns)
 	tlsOn := cfg.TLSCertFile != ""
-	logger.Info("listening", "addr", ln.Addr().String(), "tls", tlsOn)
+	logger.Info("listening", "addr", ln.Addr().String(), "tls", tlsOn, "max_connections", maxConns)
 	if listening != nil {
 		listening <- ln.Addr().String()
 	}
@@ -206,6 +216,11 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 	defer scancel()
+	cutoff := time.AfterFunc(cfg.ShutdownGrace-min(config.AnswerMargin, cfg.ShutdownGrace/4), func() {
+		logger.Warn("shutdown grace nearly over: requests still in flight are cut short and answered")
+		endRequests()
+	})
+	defer cutoff.Stop()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.ShutdownGrace, err)
 	}

@@ -31,6 +31,9 @@ type Config struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// MaxConnections caps concurrent inbound connections; 0 means a limit
+	// derived from the open-file limit at start.
+	MaxConnections int
 
 	JWT    JWT
 	Scopes Scopes
@@ -285,6 +288,7 @@ func (c *Config) LogValue() slog.Value {
 			dur("read_timeout", c.ReadTimeout),
 			dur("write_timeout", c.WriteTimeout),
 			dur("idle_timeout", c.IdleTimeout),
+			slog.Int("max_connections", c.MaxConnections),
 		),
 		slog.Group("jwt",
 			slog.Any("issuers", c.JWT.Issuers),

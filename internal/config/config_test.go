@@ -76,7 +76,7 @@ func TestLoadDefaults(t *testing.T) {
 	got := mustLoad(t, minimal(nil))
 	want := &Config{
 		ListenAddr:        ":8080",
-		ShutdownGrace:     20 * time.Second,
+		ShutdownGrace:     60 * time.Second, // the write timeout
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -68,6 +68,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	c.CORSOrigins = l.corsOrigins(envCORSOrigins)
 	c.LogLevel = l.oneOf(envLogLevel, "debug", "info", "warn", "error")
 	c.LogFormat = l.oneOf(envLogFormat, "json", "text")
+	l.serverLimits(c)
 	if len(l.problems) > 0 {
 		return nil, &Error{Problems: l.problems}
 	}

@@ -11,6 +11,7 @@ const (
 	envReadTimeout       = "SYNCGATE_HTTP_READ_TIMEOUT"
 	envWriteTimeout      = "SYNCGATE_HTTP_WRITE_TIMEOUT"
 	envIdleTimeout       = "SYNCGATE_HTTP_IDLE_TIMEOUT"
+	envMaxConnections    = "SYNCGATE_MAX_CONNECTIONS"
 
 	envJWTIssuers       = "SYNCGATE_JWT_ISSUERS"
 	envJWTAudiences     = "SYNCGATE_JWT_AUDIENCES"
@@ -85,10 +86,11 @@ func Vars() []VarDoc {
 		{Name: envListenAddr, Default: ":8080", Description: "Address (host:port) the gateway listens on."},
 		{Name: envTLSCertFile, Description: "PEM certificate (chain) file to serve HTTPS; set together with SYNCGATE_TLS_KEY_FILE. Unset: plain HTTP (terminate TLS in front)."},
 		{Name: envTLSKeyFile, Description: "PEM private key file for SYNCGATE_TLS_CERT_FILE."},
-		{Name: envShutdownGrace, Default: "20s", Description: "How long in-flight requests may finish after SIGTERM/SIGINT before the gateway stops; greater than 0."},
+		{Name: envShutdownGrace, Description: "How long in-flight requests may finish after SIGTERM/SIGINT before the gateway stops; greater than 0. A request still running 1s before the grace ends has its backend call cut short and is answered (503). Unset: the write timeout (the longest a request can last), or 20s when the write timeout is disabled."},
 		{Name: envReadHeaderTimeout, Default: "5s", Description: "Time allowed to read an inbound request's headers (0: the read timeout)."},
 		{Name: envReadTimeout, Default: "30s", Description: "Time allowed to read an inbound request, body included (0 disables)."},
-		{Name: envWriteTimeout, Default: "60s", Description: "Time allowed to handle a request and write its response (0 disables); keep it above the backend timeouts."},
+		{Name: envWriteTimeout, Default: "60s", Description: "Time allowed to handle a request and write its response (0 disables). A request's backend calls are cut short 1s before it, so the caller gets an answer (504) rather than a closed connection; it must exceed each configured backend timeout by more than 1s."},
+		{Name: envMaxConnections, Description: "Most inbound connections open at once; more wait in the listen queue. Idle keep-alive connections are closed once three quarters are in use. Unset: the open-file limit minus 256 (kept for backend, JWKS and log files), at most 10000; a value that leaves fewer than 256 open files is refused at start."},
 		{Name: envIdleTimeout, Default: "120s", Description: "How long an idle keep-alive connection stays open (0: the read timeout)."},
 
 		{Name: envJWTIssuers, Description: "Required. Accepted token issuers (iss), comma-separated."},

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/net/netutil"
+
+	"github.com/syncgate/syncgate/internal/config"
+)
+
+const (
+	// fileHeadroom is how many open files the connection limit leaves the
+	// process for its own use: backend and JWKS connections, logs, key files.
+	fileHeadroom = 256
+	// maxDefaultConnections caps the connection limit derived from the
+	// open-file limit when SYNCGATE_MAX_CONNECTIONS is unset.
+	maxDefaultConnections = 10000
+)
+
+// connectionLimit is the most inbound connections served at once:
+// configured, or derived from the open-file limit (which Go raises to the
+// hard limit at start). A configured limit that leaves fewer than
+// fileHeadroom open files is refused: at "too many open files" the gateway
+// can no longer reach its backends nor accept /healthz.
+func connectionLimit(configured int) (int, error) {
+	files, known := openFileLimit()
+	if configured == 0 {
+		if !known {
+			return maxDefaultConnections, nil
+		}
+		return max(min(files-fileHeadroom, maxDefaultConnections), 1), nil
+	}
+	if known && configured > files-fileHeadroom {
+		return 0, fmt.Errorf("SYNCGATE_MAX_CONNECTIONS=%d leaves fewer than %d of the process's %d open files for its backends, JWKS and logs: lower it or raise the open-file limit (ulimit -n)",
+			configured, fileHeadroom, files)
+	}
+	return configured, nil
+}
+
+// limitListener accepts at most limit connections at once; more wait in
+// the listen queue (costing no file) until one closes.
+func limitListener(ln net.Listener, limit int) net.Listener {
+	return netutil.LimitListener(ln, limit)
+}
+
+// pressure closes idle keep-alive connections while three quarters of the
+// connection limit are in use, and keeps keep-alives off until use falls
+// under half, so that idle callers do not hold the slots others wait for.
+type pressure struct {
+	srv          *http.Server
+	high, low    int
+	mu           sync.Mutex
+	open         int
+	keepAliveOff bool
+}
+
+func newPressure(srv *http.Server, limit int) *pressure {
+	return &pressure{srv: srv, high: max(limit*3/4, 1), low: limit / 2}
+}
+
+// connState is the server's ConnState hook.
+func (p *pressure) connState(_ net.Conn, state http.ConnState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		p.open++
+	case http.StateClosed, http.StateHijacked:
+		p.open--
+	default:
+		return
+	}
+	switch {
+	case !p.keepAliveOff && p.open >= p.high:
+		p.keepAliveOff = true
+		// Closes the idle connections now, and each busy one after its
+		// answer.
+		p.srv.SetKeepAlivesEnabled(false)
+	case p.keepAliveOff && p.open < p.low:
+		p.keepAliveOff = false
+		p.srv.SetKeepAlivesEnabled(true)
+	}
+}
+
+// answerBefore gives every request a context that ends config.AnswerMargin
+// before the server's write timeout: a backend that sends nothing, or
+// trickles its body, is cut off in time for the caller to get a 504 rather
+// than a connection closed without an answer.
+func answerBefore(h http.Handler, writeTimeout time.Duration) http.Handler {
+	if writeTimeout <= 0 {
+		return h
+	}
+	budget := writeTimeout - config.AnswerMargin
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), budget)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
