@@ -17,8 +17,11 @@ run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/syncgate demo
 
 ## test: vet, then every test with the race detector; then the deploy module
-## (deploy/go.mod: the image test, which runs buildah). Its tests only run
-## commands and read their output, so they run without the race detector.
+## (deploy/go.mod, in a workspace with the gateway's module: the image and Helm
+## chart tests, which keep the Kubernetes API types, and helm, pinned in
+## deploy/tools/go.mod, out of the gateway's go.mod). Those tests only run
+## commands and decode their output, so they run without the race detector,
+## which would compile the Kubernetes libraries again.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 8m ./...
