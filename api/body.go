@@ -42,7 +42,7 @@ func (b binder) body(r *http.Request, v any, optional bool) error {
 		return newProblem(kindUnsupportedMedia, "send the body as application/json")
 	}
 	if err := checkJSON(data, reflect.TypeOf(v)); err != nil {
-		return err
+		return b.alsoTheRest(data, v, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

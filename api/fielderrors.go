@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -8,6 +9,57 @@ import (
 	"slices"
 	"strings"
 )
+
+// alsoTheRest completes the field errors the pre-scan found (unknown and
+// duplicate members, a list past its maximum) with those of the body's other
+// members, decoded and validated as usual: the caller hears of every field
+// error at once. Any other problem (malformed JSON, too deep) stands alone.
+// The members are bounded by the body's size (64 KiB).
+func (b binder) alsoTheRest(data []byte, v any, scanErr error) error {
+	var refused *fieldRefusals
+	if !errors.As(scanErr, &refused) {
+		return scanErr
+	}
+	p := refused.problem
+	var members map[string]json.RawMessage
+	if json.Unmarshal(data, &members) != nil {
+		return scanErr
+	}
+	for _, name := range refused.members {
+		delete(members, name)
+	}
+	errs := slices.Clone(p.Errors)
+	// A scan that stopped early (a list past its maximum, or too many
+	// refusals) did not look at every member: one with an unknown name is
+	// listed here, its name shortened as the scan does, and left out.
+	known := jsonFields(reflect.TypeOf(v))
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		if _, ok := known[name]; ok || known == nil {
+			continue
+		}
+		delete(members, name)
+		if len(errs) < maxFieldErrors {
+			errs = append(errs, FieldError{Field: shortName(name), Rule: "unknown", Message: "is not a known field"})
+		}
+	}
+	rest, err := json.Marshal(members)
+	if err != nil {
+		return scanErr
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	more := dec.Decode(v)
+	if more != nil {
+		more = b.decodeProblem(rest, v, more)
+	} else {
+		more = b.validate(v)
+	}
+	var mp *Problem
+	if errors.As(more, &mp) && mp.Type == TypeValidation {
+		errs = append(errs, mp.Errors...)
+	}
+	return validationProblem(errs)
+}
 
 // decodeProblem answers a body that decoding refused. A value of the wrong
 // type is one field error among others, and the caller must hear of every

@@ -40,16 +40,49 @@ func checkJSON(data []byte, target reflect.Type) error {
 	if s.i >= len(data) || data[s.i] != '{' {
 		return newProblem(kindMalformedBody, "the body must be a JSON object")
 	}
-	return s.object(target)
+	if err := s.object(target); err != nil {
+		return err
+	}
+	if len(s.errs) > 0 {
+		return s.refusals()
+	}
+	return nil
+}
+
+// fieldRefusals is the scan's field errors (a 400 validation problem) with
+// the exact names of the body's members they concern, so that the other
+// members can still be decoded and checked.
+type fieldRefusals struct {
+	problem *Problem
+	members []string
+}
+
+func (f *fieldRefusals) Error() string { return f.problem.Error() }
+func (f *fieldRefusals) Unwrap() error { return f.problem }
+
+// refuse lists a field error of the member being scanned.
+func (s *jsonScan) refuse(fe FieldError) {
+	s.errs = append(s.errs, fe)
+	s.members = append(s.members, s.path[0].name)
+}
+
+func (s *jsonScan) refusals() error {
+	return &fieldRefusals{problem: validationProblem(s.errs), members: s.members}
 }
 
 // jsonScan walks a body that json.Valid accepted. path holds one segment per
 // open container: a member name, or an array index.
 type jsonScan struct {
-	data []byte
-	i    int
-	path []pathSegment
+	data    []byte
+	i       int
+	path    []pathSegment
+	errs    []FieldError // unknown and duplicate members met so far
+	members []string     // the top-level members errs concern, exactly as named
 }
+
+// maxFieldErrors is how many unknown or duplicate members a scan lists
+// before it stops.
+const maxFieldErrors = 10
 
 type pathSegment struct {
 	name    string
@@ -80,21 +113,31 @@ func (s *jsonScan) object(t reflect.Type) error {
 		}
 		name := s.name()
 		s.path[len(s.path)-1] = pathSegment{name: name}
+		var inner jsonField
+		var refused *FieldError
 		if seen[name] {
-			field := s.field()
-			return newProblem(kindValidation, "duplicate field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "duplicate", Message: "appears more than once"})
+			refused = &FieldError{Field: s.field(), Rule: "duplicate", Message: "appears more than once"}
 		}
 		seen[name] = true
-		var inner jsonField
-		if fields != nil {
+		if refused != nil {
+			// listed below; its value is skipped
+		} else if fields != nil {
 			f, ok := fields[name]
 			if !ok {
-				field := s.field()
-				return newProblem(kindValidation, "unknown field "+strconv.Quote(field)).withErrors(FieldError{Field: field, Rule: "unknown", Message: "is not a known field"})
+				refused = &FieldError{Field: s.field(), Rule: "unknown", Message: "is not a known field"}
 			}
 			inner = f
 		} else if t != nil && t.Kind() == reflect.Map {
 			inner = jsonField{typ: t.Elem()}
+		}
+		if refused != nil {
+			// Listed, and the scan goes on: the caller hears of every field
+			// error at once (up to maxFieldErrors).
+			s.refuse(*refused)
+			if len(s.errs) >= maxFieldErrors {
+				return s.refusals()
+			}
+			inner = jsonField{}
 		}
 		s.space()
 		s.i++ // ':'
@@ -130,7 +173,8 @@ func (s *jsonScan) array(t reflect.Type, maxItems int) error {
 		if maxItems > 0 && s.path[len(s.path)-1].index >= maxItems {
 			field := fieldName(s.path[:len(s.path)-1])
 			msg := fmt.Sprintf("must have at most %d items", maxItems)
-			return newProblem(kindValidation, field+": "+msg).withErrors(FieldError{Field: field, Rule: "max", Message: msg})
+			s.refuse(FieldError{Field: field, Rule: "max", Message: msg})
+			return s.refusals()
 		}
 		if err := s.value(elem); err != nil {
 			return err
