@@ -13,11 +13,13 @@ import (
 // alsoTheRest completes the field errors the pre-scan found (unknown and
 // duplicate members, a list past its maximum) with those of the body's other
 // members, decoded and validated as usual: the caller hears of every field
-// error at once. Any other problem (malformed JSON, too deep) stands alone.
-// The members are bounded by the body's size (64 KiB).
+// error at once. Any other problem (malformed JSON, too deep), and the
+// refusals of a scan that stopped early, stand alone.
 func (b binder) alsoTheRest(data []byte, v any, scanErr error) error {
 	var refused *fieldRefusals
-	if !errors.As(scanErr, &refused) {
+	if !errors.As(scanErr, &refused) || !refused.complete {
+		// A scan that stopped early met a hostile or runaway body: its
+		// refusals stand alone, and nothing more of it is read.
 		return scanErr
 	}
 	p := refused.problem
@@ -29,19 +31,6 @@ func (b binder) alsoTheRest(data []byte, v any, scanErr error) error {
 		delete(members, name)
 	}
 	errs := slices.Clone(p.Errors)
-	// A scan that stopped early (a list past its maximum, or too many
-	// refusals) did not look at every member: one with an unknown name is
-	// listed here, its name shortened as the scan does, and left out.
-	known := jsonFields(reflect.TypeOf(v))
-	for _, name := range slices.Sorted(maps.Keys(members)) {
-		if _, ok := known[name]; ok || known == nil {
-			continue
-		}
-		delete(members, name)
-		if len(errs) < maxFieldErrors {
-			errs = append(errs, FieldError{Field: shortName(name), Rule: "unknown", Message: "is not a known field"})
-		}
-	}
 	rest, err := json.Marshal(members)
 	if err != nil {
 		return scanErr

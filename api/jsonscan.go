@@ -44,7 +44,9 @@ func checkJSON(data []byte, target reflect.Type) error {
 		return err
 	}
 	if len(s.errs) > 0 {
-		return s.refusals()
+		r := s.refusals()
+		r.complete = true
+		return r
 	}
 	return nil
 }
@@ -55,6 +57,9 @@ func checkJSON(data []byte, target reflect.Type) error {
 type fieldRefusals struct {
 	problem *Problem
 	members []string
+	// complete is set when the scan went through the whole body (it stops
+	// early at a list past its maximum or at maxFieldErrors refusals).
+	complete bool
 }
 
 func (f *fieldRefusals) Error() string { return f.problem.Error() }
@@ -66,7 +71,7 @@ func (s *jsonScan) refuse(fe FieldError) {
 	s.members = append(s.members, s.path[0].name)
 }
 
-func (s *jsonScan) refusals() error {
+func (s *jsonScan) refusals() *fieldRefusals {
 	return &fieldRefusals{problem: validationProblem(s.errs), members: s.members}
 }
 
