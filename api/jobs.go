@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/graph"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/telemetry"
 )
 
 // JobStarter is what the job routes need from the Graph adapter.
@@ -172,7 +173,7 @@ func (s *server) handleStartJob() http.HandlerFunc {
 // action), allowed from the states jobState accepts.
 func jobStart(jobs JobStarter, p jobPath, q startQuery) startSpec {
 	return startSpec{
-		Action: "graph.job.start", ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
+		Action: "graph.job.start", Kind: telemetry.KindJob, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
 		Key: "graph/job/" + p.ApplicationID + "/" + p.JobID, Query: q,
 		Precheck: func(ctx context.Context) (guard.State, error) {
 			job, err := jobs.Job(ctx, p.ApplicationID, p.JobID)

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 
@@ -66,8 +67,9 @@ func recoverer(logger *slog.Logger, fail func(http.ResponseWriter, *http.Request
 	}
 }
 
-// accessLog logs one line per request.
-func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+// accessLog logs one line per request and counts it in metrics by its route
+// pattern.
+func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -77,6 +79,12 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
+			elapsed := time.Since(start)
+			route := ""
+			if rc := chi.RouteContext(r.Context()); rc != nil {
+				route = rc.RoutePattern()
+			}
+			metrics.ObserveRequest(route, r.Method, status, elapsed)
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelWarn
@@ -85,7 +93,7 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("requestId", requestIDFrom(r.Context())),
 				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
 				slog.Int("status", status), slog.Int("bytes", ww.BytesWritten()),
-				slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/telemetry"
 	"github.com/syncgate/syncgate/internal/veeam"
 )
 
@@ -256,7 +257,9 @@ func (s *server) handleBulkSync() http.HandlerFunc {
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				results[i] = s.bulkOne(r.Context(), syncStart(orgs, id, body.SyncRequest, q))
+				spec := syncStart(orgs, id, body.SyncRequest, q)
+				spec.Kind = telemetry.KindBulkItem
+				results[i] = s.bulkOne(r.Context(), spec)
 			}()
 		}
 		wg.Wait()
@@ -299,7 +302,7 @@ func (s *server) bulkOne(ctx context.Context, spec startSpec) OrganizationResult
 // (unless forced).
 func syncStart(orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) startSpec {
 	return startSpec{
-		Action: "veeam.organization.sync", ID: id, Target: "organization " + id,
+		Action: "veeam.organization.sync", Kind: telemetry.KindOrganization, ID: id, Target: "organization " + id,
 		Key: "veeam/organization/" + id, Query: q,
 		Precheck: func(ctx context.Context) (guard.State, error) {
 			org, err := orgs.Organization(ctx, id)

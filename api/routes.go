@@ -6,6 +6,7 @@ import "github.com/go-chi/chi/v5"
 func addRoutes(r chi.Router, s *server) {
 	r.Get("/healthz", s.handleHealthz())
 	r.Get("/readyz", s.handleReadyz())
+	r.Get("/metrics", s.handleMetrics())
 	r.Get("/openapi.yaml", s.handleOpenAPI())
 	r.Get("/swagger", s.handleSwaggerRedirect())
 	r.Get("/swagger/", s.handleSwaggerUI())

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -59,7 +60,29 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// BulkConcurrency bounds the upstream starts one bulk call runs at once.
 	BulkConcurrency int
+	// Metrics counts requests and start decisions; nil counts nothing.
+	Metrics Metrics
+	// MetricsHandler serves GET /metrics; nil when the metrics are not
+	// served on this listener (SYNCGATE_METRICS_ADDR), and the route then
+	// answers 404.
+	MetricsHandler http.Handler
 }
+
+// Metrics is what the api reports to the gateway's metrics
+// (*telemetry.Metrics).
+type Metrics interface {
+	// ObserveRequest is one request answered: route is the matched route
+	// pattern ("" for none), never the raw path.
+	ObserveRequest(route, method string, status int, d time.Duration)
+	// ObserveStart is one start decision (see metricDecision).
+	ObserveStart(kind, decision string)
+}
+
+// nopMetrics counts nothing.
+type nopMetrics struct{}
+
+func (nopMetrics) ObserveRequest(string, string, int, time.Duration) {}
+func (nopMetrics) ObserveStart(string, string)                       {}
 
 type server struct {
 	Config
@@ -74,12 +97,15 @@ func NewServer(cfg Config) http.Handler {
 	if cfg.BulkConcurrency <= 0 {
 		cfg.BulkConcurrency = 4
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = nopMetrics{}
+	}
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
 	s := &server{Config: cfg, bind: newBinder()}
 	r := chi.NewRouter()
-	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger), securityHeaders, limitBody(s.fail))
+	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, limitBody(s.fail))
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		return newProblem(kindRouteNotFound, "no route matches "+r.Method+" "+r.URL.EscapedPath())
 	}))
@@ -197,6 +223,29 @@ func (s *server) handleReadyz() http.HandlerFunc {
 		}
 		encode(w, http.StatusOK, Health{Status: "ready"})
 		return nil
+	})
+}
+
+// handleMetrics answers GET /metrics: the gateway's Prometheus metrics, unless
+// they are served on their own listener (SYNCGATE_METRICS_ADDR).
+//
+//	@Summary		Prometheus metrics
+//	@ID			metrics
+//	@Description	The gateway's metrics in Prometheus' text format: requests by route, backend calls, token
+//	@Description	acquisitions, circuit breakers, start decisions, store errors and rate-limit refusals. When
+//	@Description	SYNCGATE_METRICS_ADDR is set they are served there instead, and this route answers 404.
+//	@Tags			health
+//	@Produce		plain
+//	@Success		200	{string}	string	"The metrics, in Prometheus' text exposition format"
+//	@Failure		404	{object}	Problem	"route-not-found: the metrics are served on SYNCGATE_METRICS_ADDR"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Router			/metrics [get]
+func (s *server) handleMetrics() http.HandlerFunc {
+	if s.MetricsHandler != nil {
+		return s.MetricsHandler.ServeHTTP
+	}
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		return newProblem(kindRouteNotFound, "the metrics are not served on this listener: see SYNCGATE_METRICS_ADDR")
 	})
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/telemetry"
 )
 
 // startQuery is the query of every start.
@@ -24,6 +26,9 @@ type startQuery struct {
 type startSpec struct {
 	// Action names the start in the audit log ("veeam.organization.sync").
 	Action string
+	// Kind is the start's kind in the metrics (telemetry.KindOrganization,
+	// KindJob, KindBulkItem).
+	Kind string
 	// ID is the target in the audit log ("<applicationId>/<jobId>").
 	ID string
 	// Target names the target in problem details ("organization <id>").
@@ -75,6 +80,7 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	res.Outcome = out
 	err = about(spec.Target, err)
 	res.Decision = decision(spec, res, err)
+	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, err))
 	s.audit(ctx, spec, res, err, begin)
 	return res, err
 }
@@ -133,6 +139,29 @@ func decision(spec startSpec, res startResult, err error) string {
 		return "would-start"
 	}
 	return "started"
+}
+
+// metricDecision is the decision label of a start in the metrics: started,
+// dry_run (whatever the dry run found), busy, ineligible or cooldown (the
+// guard refused it), or failed (anything else: the backend, the store...).
+func metricDecision(spec startSpec, err error) string {
+	var refusal *guard.Refusal
+	switch {
+	case err == nil && spec.Query.DryRun:
+		return telemetry.DecisionDryRun
+	case err == nil:
+		return telemetry.DecisionStarted
+	case errors.As(err, &refusal):
+		switch refusal.Reason {
+		case guard.Busy:
+			return telemetry.DecisionBusy
+		case guard.Ineligible:
+			return telemetry.DecisionIneligible
+		case guard.Cooldown:
+			return telemetry.DecisionCooldown
+		}
+	}
+	return telemetry.DecisionFailed
 }
 
 // DryRun answers a start with dryRun=true: what a real start would do.

@@ -671,6 +671,45 @@ const docTemplate = `{
                 }
             }
         },
+        "/metrics": {
+            "get": {
+                "description": "The gateway's metrics in Prometheus' text format: requests by route, backend calls, token\nacquisitions, circuit breakers, start decisions, store errors and rate-limit refusals. When\nSYNCGATE_METRICS_ADDR is set they are served there instead, and this route answers 404.",
+                "produces": [
+                    "text/plain"
+                ],
+                "tags": [
+                    "health"
+                ],
+                "summary": "Prometheus metrics",
+                "operationId": "metrics",
+                "responses": {
+                    "200": {
+                        "description": "The metrics, in Prometheus' text exposition format",
+                        "schema": {
+                            "type": "string"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "route-not-found: the metrics are served on SYNCGATE_METRICS_ADDR",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    }
+                }
+            }
+        },
         "/openapi.yaml": {
             "get": {
                 "description": "This document: the OpenAPI 3 description of every route, generated from the gateway's source. Portals\ngenerate clients from it.",

@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	gw, err := gateway.New(ctx, cfg, logger, gateway.Hooks{})
+	gw, err := gateway.New(ctx, cfg, logger, gateway.Hooks{Version: version})
 	if err != nil {
 		return err
 	}
@@ -208,9 +208,19 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 			errc <- srv.Serve(ln)
 		}
 	}()
+	metricsErrc := make(chan error, 1)
+	if cfg.MetricsAddr != "" {
+		msrv, err := serveMetrics(ctx, cfg.MetricsAddr, gw.MetricsHandler, logger, metricsErrc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-metricsErrc:
+		return fmt.Errorf("serve metrics: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
@@ -229,6 +239,34 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves GET /metrics alone on addr (SYNCGATE_METRICS_ADDR),
+// sending the server's failure to errc; the caller closes the server.
+func serveMetrics(ctx context.Context, addr string, metrics http.Handler, logger *slog.Logger, errc chan<- error) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics: %w", err)
+	}
+	logger.Info("serving metrics", "addr", ln.Addr().String(), "path", "/metrics")
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	return srv, nil
 }
 
 // envMap is a getenv over a fixed set of variables.

@@ -54,6 +54,11 @@ type Config struct {
 	CORSOrigins []string
 	LogLevel    string // debug, info, warn or error
 	LogFormat   string // json or text
+	// MetricsAddr is the address of /metrics' own listener; empty: the main
+	// listener serves /metrics.
+	MetricsAddr string
+	// AuditFile is the file audit records are appended to; empty: none.
+	AuditFile string
 }
 
 // JWT is how inbound bearer tokens are verified. Exactly one key source is
@@ -341,5 +346,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),
+		slog.String("metrics_addr", c.MetricsAddr),
+		slog.String("audit_file", c.AuditFile),
 	)
 }

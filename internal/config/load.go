@@ -69,6 +69,13 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	c.LogLevel = l.oneOf(envLogLevel, "debug", "info", "warn", "error")
 	c.LogFormat = l.oneOf(envLogFormat, "json", "text")
 	l.serverLimits(c)
+	if l.isSet(envMetricsAddr) {
+		c.MetricsAddr = l.listenAddr(envMetricsAddr)
+		if c.MetricsAddr == c.ListenAddr {
+			l.problem(envMetricsAddr, "must differ from %s (%s)", envListenAddr, c.ListenAddr)
+		}
+	}
+	c.AuditFile = l.str(envAuditFile)
 	if len(l.problems) > 0 {
 		return nil, &Error{Problems: l.problems}
 	}

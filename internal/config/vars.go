@@ -59,6 +59,8 @@ const (
 	envCORSOrigins      = "SYNCGATE_CORS_ORIGINS"
 	envLogLevel         = "SYNCGATE_LOG_LEVEL"
 	envLogFormat        = "SYNCGATE_LOG_FORMAT"
+	envMetricsAddr      = "SYNCGATE_METRICS_ADDR"
+	envAuditFile        = "SYNCGATE_AUDIT_FILE"
 )
 
 // fileSuffix turns a secret's variable name into its file variant's name.
@@ -139,6 +141,8 @@ func Vars() []VarDoc {
 		{Name: envCORSOrigins, Description: "Not supported yet: set, the gateway refuses to start; no CORS headers are sent."},
 		{Name: envLogLevel, Default: "info", Description: "Log level: debug, info, warn or error."},
 		{Name: envLogFormat, Default: "json", Description: "Log format: json or text."},
+		{Name: envMetricsAddr, Description: "Address (host:port) of a listener of its own for GET /metrics, which the main listener then answers 404. Unset: /metrics is served on the main listener."},
+		{Name: envAuditFile, Description: "File the audit records are appended to as JSON lines, each synced to disk before the answer is sent (created 0600 when missing). Unset: the audit records go to the log only."},
 	}
 	out := make([]VarDoc, 0, len(vars)+5)
 	for _, v := range vars {

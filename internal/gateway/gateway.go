@@ -19,12 +19,17 @@ import (
 	"github.com/syncgate/syncgate/internal/graph"
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/telemetry"
 	"github.com/syncgate/syncgate/internal/upstream"
 	"github.com/syncgate/syncgate/internal/veeam"
 )
 
-// Hooks replace what a test cannot wait for; `syncgate serve` passes none.
+// Hooks are what the caller supplies besides the configuration: the build's
+// version, and what a test cannot wait for (`syncgate serve` passes only
+// the version).
 type Hooks struct {
+	// Version is the build's version, shown by syncgate_build_info.
+	Version string
 	// Now is the clock of the cooldown store and of the Veeam adapter; nil
 	// is time.Now. The Graph adapter keeps the system clock: its tokens come
 	// from azidentity, which dates them by the system clock.
@@ -38,7 +43,12 @@ type Hooks struct {
 type Gateway struct {
 	// Handler serves every route.
 	Handler http.Handler
-	veeam   *veeam.Client
+	// Metrics is the gateway's registry of metrics.
+	Metrics *telemetry.Metrics
+	// MetricsHandler serves the metrics: on the main listener through
+	// Handler, or, with SYNCGATE_METRICS_ADDR, on a listener of its own.
+	MetricsHandler http.Handler
+	veeam          *veeam.Client
 }
 
 // New wires the gateway for cfg. ctx bounds the verifier's background key
@@ -52,8 +62,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	if err != nil {
 		return nil, fmt.Errorf("inbound authentication: %w", err)
 	}
+	metrics := telemetry.NewMetrics(hooks.Version)
 	apiCfg := api.Config{
-		Logger: logger,
+		Logger:  logger,
+		Metrics: metrics,
 		Auth:   verifier,
 		Scopes: api.Scopes{
 			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
@@ -63,9 +75,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		Ready: verifier.Ready,
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
-	gw := &Gateway{}
+	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler()}
+	if cfg.MetricsAddr == "" {
+		apiCfg.MetricsHandler = gw.MetricsHandler
+	}
 	if cfg.Veeam.Enabled() {
-		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, logger); err != nil {
+		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, metrics, logger); err != nil {
 			return nil, fmt.Errorf("veeam: %w", err)
 		}
 		apiCfg.Organizations = gw.veeam
@@ -74,7 +89,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
 	}
 	if cfg.Graph.Enabled() {
-		gc, err := newGraphClient(cfg, retry, logger)
+		gc, err := newGraphClient(cfg, retry, metrics, logger)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
 		}
@@ -96,7 +111,7 @@ func (g *Gateway) Close(ctx context.Context) {
 }
 
 // newVeeamClient builds the Veeam adapter.
-func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, logger *slog.Logger) (*veeam.Client, error) {
+func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
 	v := cfg.Veeam
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: v.CAFile, InsecureSkipVerify: v.InsecureSkipVerify, Timeout: v.Timeout})
 	if err != nil {
@@ -107,12 +122,12 @@ func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() t
 	}
 	return veeam.New(veeam.Config{
 		BaseURL: v.URL, APIVersion: v.APIVersion, Username: v.Username,
-		Password: v.Password.Reveal(), HTTPClient: hc, Retry: retry, Now: now,
+		Password: v.Password.Reveal(), HTTPClient: hc, Retry: retry, Now: now, Observer: metrics,
 	}, logger)
 }
 
 // newGraphClient builds the Graph adapter and its azidentity credential.
-func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, logger *slog.Logger) (*graph.Client, error) {
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
 	g := cfg.Graph
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
 	if err != nil {
@@ -133,6 +148,7 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, logger *slog
 	return graph.New(graph.Config{
 		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
 		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
+		Observer: metrics,
 	}, logger)
 }
 

@@ -90,6 +90,9 @@ type Config struct {
 	RefreshBefore time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Observer is told of every call and token acquisition (the gateway's
+	// metrics); nil observes nothing.
+	Observer upstream.Observer
 }
 
 // Client calls Microsoft Graph. It is safe for concurrent use: all calls
@@ -103,7 +106,8 @@ type Client struct {
 	http       *http.Client
 	now        func() time.Time
 	log        *slog.Logger
-	bearer     upstream.Bearer // sends calls with the token they share, renewing it on a 401
+	backend    upstream.Backend // observes each call
+	bearer     upstream.Bearer  // sends calls with the token they share, renewing it on a 401
 	principals principals
 }
 
@@ -150,7 +154,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		scope = origin + "/.default"
 	}
 	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, HTTPClient: cfg.HTTPClient,
-		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore}, logger)
+		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore, Observer: cfg.Observer}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +169,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		http:       be.HTTP,
 		now:        now,
 		log:        logger,
+		backend:    be,
 		principals: principals{ids: map[string]string{}},
 	}
 	cred := &tokens{cred: cfg.Credential, scope: scope, refreshBefore: be.RefreshBefore, now: now, log: logger}
@@ -184,7 +189,8 @@ type call struct {
 // do sends a call with the shared token and decodes a 2xx body into out (when
 // out is not nil). It returns Graph's request-id. A 401 renews the token once
 // and sends the call once more (see upstream.Bearer).
-func (c *Client) do(ctx context.Context, cl call, out any) (string, error) {
+func (c *Client) do(ctx context.Context, cl call, out any) (_ string, err error) {
+	defer func(begin time.Time) { c.backend.Observe(cl.op, begin, err) }(time.Now())
 	resp, err := c.bearer.Do(ctx, cl.op, cl.idempotent, func(tok string) upstream.SendFunc { return c.sender(cl, tok) })
 	if err != nil {
 		return "", err

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,7 +33,26 @@ type BackendConfig struct {
 	// RefreshBefore is how long before expiry the token is renewed; zero:
 	// DefaultRefreshBefore.
 	RefreshBefore time.Duration
+	// Observer is told of every call and token acquisition (the gateway's
+	// metrics); nil observes nothing.
+	Observer Observer
 }
+
+// Observer is what the adapters report for metrics. The gateway passes its
+// *telemetry.Metrics.
+type Observer interface {
+	// ObserveCall is one call of operation op that took d and ended in
+	// outcome: "success" or its failure's Kind.
+	ObserveCall(service, op, outcome string, d time.Duration)
+	// ObserveToken is one token acquisition: "success" or "failure".
+	ObserveToken(service, result string)
+}
+
+// nopObserver observes nothing.
+type nopObserver struct{}
+
+func (nopObserver) ObserveCall(string, string, string, time.Duration) {}
+func (nopObserver) ObserveToken(string, string)                       {}
 
 // Backend is how an adapter reaches its backend: the HTTP client, clock,
 // retry policy and logger, with the defaults filled in.
@@ -43,6 +63,7 @@ type Backend struct {
 	Retry         RetryPolicy
 	RefreshBefore time.Duration
 	Logger        *slog.Logger // tagged with the service
+	Observer      Observer     // never nil
 }
 
 // NewBackend fills the defaults of cfg (see BackendConfig; a nil logger
@@ -79,7 +100,25 @@ func NewBackend(cfg BackendConfig, logger *slog.Logger) (Backend, error) {
 	if InsecureSkipVerify(hc) {
 		logger.Warn(cfg.Service+": TLS certificate verification is DISABLED: any server can pose as the backend and receive the gateway's credentials", "url", cfg.BaseURL.Redacted())
 	}
-	return Backend{Service: cfg.Service, HTTP: hc, Now: now, Retry: retry, RefreshBefore: refreshBefore, Logger: logger}, nil
+	obs := cfg.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return Backend{Service: cfg.Service, HTTP: hc, Now: now, Retry: retry, RefreshBefore: refreshBefore, Logger: logger, Observer: obs}, nil
+}
+
+// Observe reports one call of op that began at begin and ended with err
+// (nil: success; an *Error: its kind; anything else: internal).
+func (b Backend) Observe(op string, begin time.Time, err error) {
+	outcome := "success"
+	if err != nil {
+		outcome = KindInternal.String()
+		var e *Error
+		if errors.As(err, &e) {
+			outcome = e.Kind.String()
+		}
+	}
+	b.Observer.ObserveCall(b.Service, op, outcome, time.Since(begin))
 }
 
 // Bearer returns the sender of the adapter's authorized calls: one token,
@@ -87,6 +126,6 @@ func NewBackend(cfg BackendConfig, logger *slog.Logger) (Backend, error) {
 // policy and renewed once on a 401 (see Bearer). requestIDHeader is the
 // backend's request id header, "" for none.
 func (b Backend) Bearer(fetch func(ctx context.Context, cur *Token, refused string) (*Token, error), requestIDHeader string) Bearer {
-	tokens := &Tokens{Service: b.Service, Timeout: tokenTimeout, Now: b.Now, Log: b.Logger, Fetch: fetch}
+	tokens := &Tokens{Service: b.Service, Timeout: tokenTimeout, Now: b.Now, Log: b.Logger, Fetch: fetch, Observer: b.Observer}
 	return Bearer{Tokens: tokens, Retry: b.Retry, Log: b.Logger, RequestIDHeader: requestIDHeader}
 }

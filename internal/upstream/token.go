@@ -33,6 +33,8 @@ type Tokens struct {
 	// Fetch gets a new token. cur is the token held (nil for none); refused
 	// is the token the backend refused, or "" for a routine renewal.
 	Fetch func(ctx context.Context, cur *Token, refused string) (*Token, error)
+	// Observer is told of each Fetch's result; nil observes nothing.
+	Observer Observer
 
 	mu     sync.Mutex
 	cur    *Token
@@ -88,6 +90,7 @@ func (t *Tokens) renew(ctx context.Context, used string, refused bool, op string
 			refusedToken = used
 		}
 		tok, err := t.Fetch(fctx, cur, refusedToken)
+		t.observe(err)
 		if err != nil {
 			if !refused && cur != nil && t.Now().Before(cur.Expires) {
 				t.Log.WarnContext(ctx, t.Service+": token renewal failed, using the current token until it expires", "err", err, "expires", cur.Expires)
@@ -101,4 +104,16 @@ func (t *Tokens) renew(ctx context.Context, used string, refused bool, op string
 		return tok.Value, nil
 	})
 	return Shared(ctx, ch, t.Service, op)
+}
+
+// observe reports one token acquisition.
+func (t *Tokens) observe(err error) {
+	if t.Observer == nil {
+		return
+	}
+	result := "success"
+	if err != nil {
+		result = "failure"
+	}
+	t.Observer.ObserveToken(t.Service, result)
 }

@@ -52,6 +52,9 @@ type Config struct {
 	RefreshBefore time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Observer is told of every call and token acquisition (the gateway's
+	// metrics); nil observes nothing.
+	Observer upstream.Observer
 }
 
 // Client calls the Veeam REST API. It is safe for concurrent use: all calls
@@ -66,7 +69,8 @@ type Client struct {
 	refreshBefore time.Duration
 	now           func() time.Time
 	log           *slog.Logger
-	bearer        upstream.Bearer // sends calls with the login they share, logging in again on a 401
+	backend       upstream.Backend // observes each call
+	bearer        upstream.Bearer  // sends calls with the login they share, logging in again on a 401
 }
 
 // New checks cfg and returns a client. It makes no call: the first call logs
@@ -88,7 +92,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		version = "v8"
 	}
 	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, HTTPClient: cfg.HTTPClient,
-		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore}, logger)
+		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore, Observer: cfg.Observer}, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +106,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		refreshBefore: be.RefreshBefore,
 		now:           be.Now,
 		log:           be.Logger,
+		backend:       be,
 	}
 	c.bearer = be.Bearer(c.fetch, "")
 	return c, nil
@@ -120,7 +125,8 @@ type call struct {
 // do sends a call with the current token and decodes a 2xx body into out
 // (when out is not nil). A 401 renews the login once and sends the call once
 // more (see upstream.Bearer).
-func (c *Client) do(ctx context.Context, cl call, out any) error {
+func (c *Client) do(ctx context.Context, cl call, out any) (err error) {
+	defer func(begin time.Time) { c.backend.Observe(cl.op, begin, err) }(time.Now())
 	resp, err := c.bearer.Do(ctx, cl.op, cl.idempotent, func(tok string) upstream.SendFunc { return c.sender(cl, tok) })
 	if err != nil {
 		return err

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncgate/syncgate/internal/auth"
+)
+
+// TestServeMetricsAddr: with SYNCGATE_METRICS_ADDR set, /metrics is served
+// there (with the build's version) and the main listener answers 404 for it;
+// unset, the main listener serves it.
+func TestServeMetricsAddr(t *testing.T) {
+	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubFile := filepath.Join(t.TempDir(), "pub.pem")
+	if err := minter.WritePublicKey(pubFile); err != nil {
+		t.Fatal(err)
+	}
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, separate := range []bool{true, false} {
+		main, metrics := freePort(t), freePort(t)
+		env := map[string]string{
+			"SYNCGATE_LISTEN_ADDR":         main,
+			"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
+			"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
+			"SYNCGATE_JWT_PUBLIC_KEY_FILE": pubFile,
+		}
+		if separate {
+			env["SYNCGATE_METRICS_ADDR"] = metrics
+		}
+		_, _, cancel, done, _ := startRun(t, env, "serve")
+		waitFor(t, "/healthz", 10*time.Second, func() bool { s, _ := get("http://" + main + "/healthz"); return s == http.StatusOK })
+		onMain, body := get("http://" + main + "/metrics")
+		if separate {
+			if onMain != http.StatusNotFound {
+				t.Errorf("SYNCGATE_METRICS_ADDR set: main listener's /metrics answered %d; want 404", onMain)
+			}
+			var onOwn int
+			onOwn, body = get("http://" + metrics + "/metrics")
+			if onOwn != http.StatusOK {
+				t.Errorf("metrics listener's /metrics answered %d; want 200", onOwn)
+			}
+		} else if onMain != http.StatusOK {
+			t.Errorf("SYNCGATE_METRICS_ADDR unset: main listener's /metrics answered %d; want 200", onMain)
+		}
+		if !strings.Contains(body, `syncgate_build_info{goversion="`) || !strings.Contains(body, `version="`+version+`"`) {
+			t.Errorf("separate=%v: no syncgate_build_info with version %q:\n%.500s", separate, version, body)
+		}
+		cancel()
+		<-done
+	}
+}
