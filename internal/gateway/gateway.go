@@ -66,7 +66,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	apiCfg := api.Config{
 		Logger:  logger,
 		Metrics: metrics,
-		Auth:   verifier,
+		Auth:    verifier,
 		Scopes: api.Scopes{
 			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
