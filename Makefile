@@ -10,7 +10,7 @@ VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || 
 LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test docs build lint bench clean image
+.PHONY: run test docs build lint bench clean image fuzz
 
 ## run: the demo — gateway plus simulators on loopback, nothing to configure
 run:
@@ -27,6 +27,19 @@ test:
 	$(GO) test -race -count=1 -timeout 8m ./...
 	cd deploy && $(GO) vet ./...
 	cd deploy && $(GO) test -count=1 -timeout 8m ./...
+
+## fuzz: every native fuzz target for FUZZTIME each (default 30s; FUZZTIME=10m
+## for a long run). A crash is written to the package's testdata/fuzz, where
+## it stays as a regression case that `make test` runs.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./api:FuzzBody ./api:FuzzQuery ./api:FuzzPathIDs ./api:FuzzProblem \
+	./internal/auth:FuzzClaims ./internal/upstream:FuzzParseRetryAfter
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 ## docs: regenerate docs/ (swag's Swagger 2.0) and openapi.yaml (OpenAPI 3)
 ## from the swag annotations in api/; swag and kin-openapi are pinned in go.mod
