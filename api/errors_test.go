@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/syncgate/syncgate/api"
 	"github.com/syncgate/syncgate/internal/auth"
@@ -351,6 +352,17 @@ func TestRequestID(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), `"requestId":"portal-42"`) {
 		t.Fatal("the caller's request id is not in the log")
+	}
+	// Made ids are random UUIDs (Graph's client-request-id must be a GUID),
+	// a new one each time.
+	seen := map[string]bool{}
+	for range 3 {
+		id := e.do(req{method: "GET", path: "/healthz"}).header.Get("X-Request-ID")
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || seen[id] {
+			t.Fatalf("made request id %q: %v, version %d, variant %s, seen before %v", id, err, u.Version(), u.Variant(), seen[id])
+		}
+		seen[id] = true
 	}
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -33,15 +34,29 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// newRequestID is a random (version 4) UUID, made in one allocation (the
+// uuid package's NewString takes two).
+func newRequestID() string {
+	var u uuid.UUID
+	_, _ = rand.Read(u[:])  // crypto/rand.Read never fails
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return u.String()
+}
+
 // requestID keeps the caller's X-Request-ID when it is acceptable, makes one
 // otherwise, and echoes it on the response.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
-		if !validRequestID(id) || len(r.Header.Values("X-Request-ID")) > 1 {
-			id = uuid.NewString()
+		// Headers are read and set by their canonical key: no key is
+		// canonicalized (and allocated) per request.
+		var id string
+		if ids := r.Header["X-Request-Id"]; len(ids) == 1 && validRequestID(ids[0]) {
+			id = ids[0]
+		} else {
+			id = newRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()["X-Request-Id"] = []string{id}
 		next.ServeHTTP(w, r.WithContext(upstream.WithRequestID(r.Context(), id)))
 	})
 }
@@ -107,19 +122,32 @@ func limitBody(fail func(http.ResponseWriter, *http.Request, error)) func(http.H
 				fail(w, r, newProblem(kindBodyTooLarge, fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes)))
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			if r.Body != http.NoBody { // a request without a body needs no cap
+				r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			}
 			next.ServeHTTP(w, r)
 		})
 	}
 }
 
+// Header values every answer carries, shared by all answers (set whole,
+// never appended to or edited in place): no allocation per request.
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerDeny       = []string{"DENY"}
+	headerNoReferrer = []string{"no-referrer"}
+	headerJSON       = []string{"application/json"}
+	headerProblem    = []string{"application/problem+json"}
+	headerNoStore    = []string{"no-store"}
+)
+
 // securityHeaders sets headers every API answer should carry.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["X-Content-Type-Options"] = headerNosniff
+		h["X-Frame-Options"] = headerDeny
+		h["Referrer-Policy"] = headerNoReferrer
 		next.ServeHTTP(w, r)
 	})
 }

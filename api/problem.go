@@ -287,8 +287,9 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(p.RetryAfter))
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = headerProblem
+	h["Cache-Control"] = headerNoStore
 	w.WriteHeader(p.Status)
 	_ = jsonEncode(w, p)
 }

@@ -15,8 +15,9 @@ func jsonEncode(w io.Writer, v any) error {
 
 // encode writes v as a JSON response with the given status.
 func encode(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = headerJSON
+	h["Cache-Control"] = headerNoStore
 	w.WriteHeader(status)
 	_ = jsonEncode(w, v)
 }

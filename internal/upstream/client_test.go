@@ -5,11 +5,15 @@ import (
 	"crypto/tls"
 	"encoding/pem"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -183,5 +187,55 @@ func TestNewHTTPClientTimesOutWaitingForHeaders(t *testing.T) {
 	}
 	if !errors.Is(TransportError("veeam", "x", err), err) {
 		t.Error("TransportError lost the transport error")
+	}
+}
+
+// TestPoolKeepsConnectionsForTheLoad: after a burst of concurrent calls, the
+// same burst again reuses the pooled connections and opens none.
+func TestPoolKeepsConnectionsForTheLoad(t *testing.T) {
+	const concurrent = 64
+	var opened atomic.Int64
+	var arrived sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Answer only once every call of the burst is in flight, so each
+		// holds its own connection.
+		arrived.Done()
+		arrived.Wait()
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := NewHTTPClient(HTTPConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	burst := func() {
+		arrived.Add(concurrent)
+		var wg sync.WaitGroup
+		for range concurrent {
+			wg.Go(func() {
+				resp, err := c.Get(srv.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			})
+		}
+		wg.Wait()
+	}
+	burst()
+	if n := opened.Load(); n != concurrent {
+		t.Fatalf("first burst opened %d connections, want %d", n, concurrent)
+	}
+	burst()
+	if n := opened.Load() - concurrent; n != 0 {
+		t.Errorf("second burst opened %d new connections, want 0 (the pool keeps %d)", n, concurrent)
 	}
 }

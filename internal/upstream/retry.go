@@ -91,14 +91,20 @@ func (p RetryPolicy) Do(ctx context.Context, idempotent bool, send func(ctx cont
 	p = p.withDefaults()
 	budget := p.RetryAfterBudget
 	for attempt := 1; ; attempt++ {
-		var tr sendTrace
-		resp, err := send(httptrace.WithClientTrace(ctx, tr.clientTrace()))
+		// Only a call that is not idempotent needs to know how far a failed
+		// attempt got; a read is retried either way and skips the tracing.
+		sctx, tr := ctx, (*sendTrace)(nil)
+		if !idempotent {
+			tr = new(sendTrace)
+			sctx = httptrace.WithClientTrace(ctx, tr.clientTrace())
+		}
+		resp, err := send(sctx)
 		if attempt >= p.MaxAttempts {
 			return resp, err
 		}
 		var wait time.Duration
 		if err != nil {
-			if ctx.Err() != nil || !retryableError(idempotent, err, &tr) {
+			if ctx.Err() != nil || !retryableError(idempotent, err, tr) {
 				return resp, err
 			}
 			wait = p.backoff(attempt)
