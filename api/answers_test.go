@@ -48,6 +48,7 @@ func (s stubJobs) Jobs(context.Context, string) ([]graph.Job, error) { return ni
 func (s stubJobs) Job(context.Context, string, string) (graph.Job, error) {
 	return graph.Job{}, s.err
 }
+func (s stubJobs) JobStatus(context.Context, string, string) (string, error) { return "", s.err }
 func (s stubJobs) StartJob(context.Context, string, string) (graph.StartResult, error) {
 	return graph.StartResult{}, s.err
 }

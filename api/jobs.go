@@ -16,6 +16,8 @@ import (
 type JobStarter interface {
 	Jobs(ctx context.Context, applicationID string) ([]graph.Job, error)
 	Job(ctx context.Context, applicationID, jobID string) (graph.Job, error)
+	// JobStatus is the job's status code alone: a start's precheck.
+	JobStatus(ctx context.Context, applicationID, jobID string) (string, error)
 	StartJob(ctx context.Context, applicationID, jobID string) (graph.StartResult, error)
 }
 
@@ -176,11 +178,11 @@ func jobStart(jobs JobStarter, p jobPath, q startQuery) startSpec {
 		Action: "graph.job.start", Kind: telemetry.KindJob, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
 		Key: "graph/job/" + p.ApplicationID + "/" + p.JobID, Query: q,
 		Precheck: func(ctx context.Context) (guard.State, error) {
-			job, err := jobs.Job(ctx, p.ApplicationID, p.JobID)
+			code, err := jobs.JobStatus(ctx, p.ApplicationID, p.JobID)
 			if err != nil {
 				return guard.State{}, err
 			}
-			return jobState(job.Status.Code), nil
+			return jobState(code), nil
 		},
 		Run: func(ctx context.Context) (string, error) {
 			started, err := jobs.StartJob(ctx, p.ApplicationID, p.JobID)

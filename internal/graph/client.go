@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -106,8 +107,9 @@ type Client struct {
 	http       *http.Client
 	now        func() time.Time
 	log        *slog.Logger
-	backend    upstream.Backend // observes each call
-	bearer     upstream.Bearer  // sends calls with the token they share, renewing it on a 401
+	backend    upstream.Backend             // observes each call
+	bearer     upstream.Bearer              // sends calls with the token they share, renewing it on a 401
+	authHeader atomic.Pointer[bearerHeader] // the Authorization header of the last token sent
 	principals principals
 }
 
@@ -230,21 +232,79 @@ func (c *Client) sender(cl call, tok string) func(context.Context) (*http.Respon
 		if err != nil {
 			return nil, fmt.Errorf("build request: %w", err)
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header["Authorization"] = c.authorization(tok)
 		return c.send(ctx, req, cl.path, attempt)
 	}
 }
+
+// The values of the headers every call sends, shared by all requests (set
+// whole, never appended to or edited): no allocation per call.
+var (
+	headerAcceptJSON = []string{"application/json"}
+	headerUserAgent  = []string{"syncgate"}
+	headerTrue       = []string{"true"}
+)
+
+// bearerHeader is an Authorization header value made once per token.
+type bearerHeader struct {
+	token  string
+	header []string
+}
+
+// authorization is the Authorization header for tok, built once per token.
+func (c *Client) authorization(tok string) []string {
+	if b := c.authHeader.Load(); b != nil && b.token == tok {
+		return b.header
+	}
+	b := &bearerHeader{token: tok, header: []string{"Bearer " + tok}}
+	c.authHeader.Store(b)
+	return b.header
+}
+
+// roundTrip sends req through the client's transport. Graph's REST calls
+// answer without redirects (a 3xx is then an unexpected answer, not followed
+// with the gateway's token), and http.Client's redirect bookkeeping — a copy
+// of every request's headers and URL — would cost each call for nothing. A
+// client with a timeout, a cookie jar or a redirect policy of its own goes
+// through Do, which honours them.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	if c.http.Timeout != 0 || c.http.Jar != nil || c.http.CheckRedirect != nil {
+		return c.http.Do(req)
+	}
+	rt := c.http.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		// As Do reports it, so the retry policy and the error kinds read it
+		// the same way.
+		op := method[req.Method]
+		if op == "" {
+			op = req.Method
+		}
+		return nil, &url.Error{Op: op, URL: req.URL.Redacted(), Err: err}
+	}
+	return resp, nil
+}
+
+// method is the Op of the *url.Error http.Client.Do returns, per method.
+var method = map[string]string{http.MethodGet: "Get", http.MethodPost: "Post"}
 
 // send sends one request with the correlation headers and logs it at debug:
 // never its Authorization header.
 func (c *Client) send(ctx context.Context, req *http.Request, path string, attempt int) (*http.Response, error) {
 	clientRequestID := clientRequestIDFrom(ctx)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "syncgate")
-	req.Header.Set("client-request-id", clientRequestID)
-	req.Header.Set("return-client-request-id", "true")
+	h := req.Header
+	h["Accept"] = headerAcceptJSON
+	h["User-Agent"] = headerUserAgent
+	h["Client-Request-Id"] = []string{clientRequestID}
+	h["Return-Client-Request-Id"] = headerTrue
 	start := time.Now()
-	resp, err := c.http.Do(req)
+	resp, err := c.roundTrip(req)
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return resp, err
+	}
 	attrs := []any{"method", req.Method, "path", path, "attempt", attempt, "duration", time.Since(start), "client_request_id", clientRequestID}
 	if err != nil {
 		c.log.DebugContext(ctx, "graph call", append(attrs, "err", err)...)
@@ -261,17 +321,21 @@ type clientRequestIDKey struct{}
 // so the two can be matched). Every Graph call it makes sends the same one.
 func (c *Client) correlate(ctx context.Context) context.Context {
 	requestID := upstream.RequestID(ctx)
-	id := requestID
-	if !ids.IsGUID(id) {
-		id = uuid.NewString()
-		c.log.DebugContext(ctx, "graph: client-request-id for a request id that is not a GUID", "request_id", requestID, "client_request_id", id)
+	if ids.IsGUID(requestID) {
+		return ctx // clientRequestIDFrom finds it there
 	}
+	id := uuid.NewString()
+	c.log.DebugContext(ctx, "graph: client-request-id for a request id that is not a GUID", "request_id", requestID, "client_request_id", id)
 	return context.WithValue(ctx, clientRequestIDKey{}, id)
 }
 
-// clientRequestIDFrom is ctx's client-request-id, or a fresh GUID.
+// clientRequestIDFrom is the client-request-id correlate chose for ctx: the
+// request id when it is a GUID, the one made for it otherwise; or a fresh GUID.
 func clientRequestIDFrom(ctx context.Context) string {
 	if id, ok := ctx.Value(clientRequestIDKey{}).(string); ok {
+		return id
+	}
+	if id := upstream.RequestID(ctx); ids.IsGUID(id) {
 		return id
 	}
 	return uuid.NewString()

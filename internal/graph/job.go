@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/syncgate/syncgate/internal/upstream"
@@ -107,80 +106,102 @@ type KeyCount struct {
 	Value int64  `json:"value"`
 }
 
-// The types below read their timestamps with upstream.Timestamp; each decodes the rest of
-// its fields through a copy of itself without methods.
+// Graph's timestamps need upstream.Timestamp's reading ("" and the zero date
+// mean never; a missing zone is UTC). The wire types below mirror the
+// exported ones with Timestamp fields that shadow the *time.Time ones (a
+// field of the outer struct wins over the embedded struct's of the same
+// name), so that a job decodes in one pass: no UnmarshalJSON method re-parses
+// a nested object.
 
-// UnmarshalJSON reads a schedule as Graph sends it.
-func (s *Schedule) UnmarshalJSON(data []byte) error {
-	type plain Schedule
-	aux := struct {
-		*plain
-		Expiration upstream.Timestamp `json:"expiration"`
-	}{plain: (*plain)(s)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+// UnmarshalJSON reads a job as Graph sends it.
+func (j *Job) UnmarshalJSON(data []byte) error {
+	var w wireJob
+	if err := upstream.UnmarshalJSON(data, &w); err != nil {
 		return err
 	}
-	s.Expiration = aux.Expiration.T
+	*j = w.job()
 	return nil
 }
 
-// UnmarshalJSON reads a job status as Graph sends it.
-func (s *Status) UnmarshalJSON(data []byte) error {
-	type plain Status
-	aux := struct {
-		*plain
-		SteadyStateFirstAchievedTime upstream.Timestamp `json:"steadyStateFirstAchievedTime"`
-		SteadyStateLastAchievedTime  upstream.Timestamp `json:"steadyStateLastAchievedTime"`
-	}{plain: (*plain)(s)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
-	}
-	s.SteadyStateFirstAchievedTime = aux.SteadyStateFirstAchievedTime.T
-	s.SteadyStateLastAchievedTime = aux.SteadyStateLastAchievedTime.T
-	return nil
+type wireJob struct {
+	ID         string        `json:"id"`
+	TemplateID string        `json:"templateId"`
+	Schedule   *wireSchedule `json:"schedule"`
+	Status     wireStatus    `json:"status"`
+	Settings   []KeyValue    `json:"synchronizationJobSettings"`
 }
 
-// UnmarshalJSON reads an execution as Graph sends it.
-func (e *Execution) UnmarshalJSON(data []byte) error {
-	type plain Execution
-	aux := struct {
-		*plain
-		TimeBegan upstream.Timestamp `json:"timeBegan"`
-		TimeEnded upstream.Timestamp `json:"timeEnded"`
-	}{plain: (*plain)(e)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
+func (w *wireJob) job() Job {
+	j := Job{ID: w.ID, TemplateID: w.TemplateID, Status: w.Status.status(), Settings: w.Settings}
+	if w.Schedule != nil {
+		j.Schedule = &w.Schedule.Schedule
+		j.Schedule.Expiration = w.Schedule.Expiration.T
 	}
-	e.TimeBegan, e.TimeEnded = aux.TimeBegan.T, aux.TimeEnded.T
-	return nil
+	return j
 }
 
-// UnmarshalJSON reads a quarantine as Graph sends it.
-func (q *Quarantine) UnmarshalJSON(data []byte) error {
-	type plain Quarantine
-	aux := struct {
-		*plain
-		CurrentBegan upstream.Timestamp `json:"currentBegan"`
-		NextAttempt  upstream.Timestamp `json:"nextAttempt"`
-		SeriesBegan  upstream.Timestamp `json:"seriesBegan"`
-	}{plain: (*plain)(q)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
-	}
-	q.CurrentBegan, q.NextAttempt, q.SeriesBegan = aux.CurrentBegan.T, aux.NextAttempt.T, aux.SeriesBegan.T
-	return nil
+type wireSchedule struct {
+	Schedule
+	Expiration upstream.Timestamp `json:"expiration"`
 }
 
-// UnmarshalJSON reads a progress entry as Graph sends it.
-func (p *Progress) UnmarshalJSON(data []byte) error {
-	type plain Progress
-	aux := struct {
-		*plain
-		ProgressObservationDateTime upstream.Timestamp `json:"progressObservationDateTime"`
-	}{plain: (*plain)(p)}
-	if err := json.Unmarshal(data, &aux); err != nil {
-		return err
+type wireStatus struct {
+	Status
+	LastExecution                      *wireExecution     `json:"lastExecution"`
+	LastSuccessfulExecution            *wireExecution     `json:"lastSuccessfulExecution"`
+	LastSuccessfulExecutionWithExports *wireExecution     `json:"lastSuccessfulExecutionWithExports"`
+	Progress                           []wireProgress     `json:"progress"`
+	Quarantine                         *wireQuarantine    `json:"quarantine"`
+	SteadyStateFirstAchievedTime       upstream.Timestamp `json:"steadyStateFirstAchievedTime"`
+	SteadyStateLastAchievedTime        upstream.Timestamp `json:"steadyStateLastAchievedTime"`
+}
+
+func (w *wireStatus) status() Status {
+	s := w.Status
+	s.LastExecution = w.LastExecution.execution()
+	s.LastSuccessfulExecution = w.LastSuccessfulExecution.execution()
+	s.LastSuccessfulExecutionWithExports = w.LastSuccessfulExecutionWithExports.execution()
+	s.Progress = nil
+	if w.Progress != nil {
+		s.Progress = make([]Progress, len(w.Progress))
+		for i, p := range w.Progress {
+			s.Progress[i] = p.Progress
+			s.Progress[i].ProgressObservationDateTime = p.ProgressObservationDateTime.T
+		}
 	}
-	p.ProgressObservationDateTime = aux.ProgressObservationDateTime.T
-	return nil
+	s.Quarantine = nil
+	if q := w.Quarantine; q != nil {
+		s.Quarantine = &q.Quarantine
+		s.Quarantine.CurrentBegan, s.Quarantine.NextAttempt, s.Quarantine.SeriesBegan = q.CurrentBegan.T, q.NextAttempt.T, q.SeriesBegan.T
+	}
+	s.SteadyStateFirstAchievedTime = w.SteadyStateFirstAchievedTime.T
+	s.SteadyStateLastAchievedTime = w.SteadyStateLastAchievedTime.T
+	return s
+}
+
+type wireExecution struct {
+	Execution
+	TimeBegan upstream.Timestamp `json:"timeBegan"`
+	TimeEnded upstream.Timestamp `json:"timeEnded"`
+}
+
+func (w *wireExecution) execution() *Execution {
+	if w == nil {
+		return nil
+	}
+	e := &w.Execution
+	e.TimeBegan, e.TimeEnded = w.TimeBegan.T, w.TimeEnded.T
+	return e
+}
+
+type wireQuarantine struct {
+	Quarantine
+	CurrentBegan upstream.Timestamp `json:"currentBegan"`
+	NextAttempt  upstream.Timestamp `json:"nextAttempt"`
+	SeriesBegan  upstream.Timestamp `json:"seriesBegan"`
+}
+
+type wireProgress struct {
+	Progress
+	ProgressObservationDateTime upstream.Timestamp `json:"progressObservationDateTime"`
 }

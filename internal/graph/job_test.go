@@ -84,14 +84,15 @@ func TestTimestamps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			var e Execution
-			err := json.Unmarshal([]byte(`{"timeBegan":`+tt.in+`}`), &e)
+			var j Job
+			err := json.Unmarshal([]byte(`{"id":"j","status":{"lastExecution":{"timeBegan":`+tt.in+`}}}`), &j)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
 			if tt.wantErr {
 				return
 			}
+			e := j.Status.LastExecution
 			switch {
 			case tt.want == nil && e.TimeBegan != nil:
 				t.Errorf("TimeBegan = %v, want nil (never)", *e.TimeBegan)

@@ -72,15 +72,40 @@ func (c *Client) Job(ctx context.Context, applicationID, jobID string) (Job, err
 	if err != nil {
 		return Job{}, err
 	}
-	var job Job
-	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, idempotent: true}, &job)
+	var w wireJob // decoded in one pass, straight from the body
+	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, idempotent: true}, &w)
 	if err != nil {
 		return Job{}, c.jobError(applicationID, err)
 	}
-	if job.ID == "" {
+	if w.ID == "" {
 		return Job{}, badResponse(op, http.StatusOK, requestID, "the job has no id")
 	}
-	return job, nil
+	return w.job(), nil
+}
+
+// JobStatus reads a job's status code (GET {root}/jobs/{jobId}), decoding
+// nothing else of the job: what a start's precheck needs.
+func (c *Client) JobStatus(ctx context.Context, applicationID, jobID string) (string, error) {
+	const op = "get job"
+	ctx = c.correlate(ctx)
+	path, err := c.jobPath(ctx, op, applicationID, jobID)
+	if err != nil {
+		return "", err
+	}
+	var job struct {
+		ID     string `json:"id"`
+		Status struct {
+			Code string `json:"code"`
+		} `json:"status"`
+	}
+	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, idempotent: true}, &job)
+	if err != nil {
+		return "", c.jobError(applicationID, err)
+	}
+	if job.ID == "" {
+		return "", badResponse(op, http.StatusOK, requestID, "the job has no id")
+	}
+	return job.Status.Code, nil
 }
 
 // StartJob starts a synchronization job (POST {root}/jobs/{jobId}/start, no
@@ -106,6 +131,13 @@ func (c *Client) jobPath(ctx context.Context, op, applicationID, jobID string) (
 	job, err := upstream.Segment(service, op, "job id", jobID)
 	if err != nil {
 		return "", err
+	}
+	if !c.spMode { // root's path and the job's, built in one go
+		app, err := upstream.Segment(service, op, "application id", applicationID)
+		if err != nil {
+			return "", err
+		}
+		return c.api + "/applications/" + app + "/synchronization/jobs/" + job, nil
 	}
 	root, err := c.root(ctx, op, applicationID)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,5 +208,47 @@ func TestJobsStopsAfterMaxPages(t *testing.T) {
 	wantKind(t, err, upstream.KindBadResponse)
 	if got := len(s.graph.requests()); got != maxPages {
 		t.Errorf("sent %d requests, want %d", got, maxPages)
+	}
+}
+
+func TestJobStatus(t *testing.T) {
+	s := newSetup(t, happy(t), nil)
+	code, err := s.client.JobStatus(context.Background(), appObjectID, jobID)
+	if err != nil || code != StatusQuarantine {
+		t.Fatalf("JobStatus = %q, %v; want %q", code, err, StatusQuarantine)
+	}
+	job, err := s.client.Job(context.Background(), appObjectID, jobID)
+	if err != nil || job.Status.Code != code {
+		t.Errorf("Job reads status %q (%v); JobStatus read %q", job.Status.Code, err, code)
+	}
+
+	s = newSetup(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		writeJSON(w, http.StatusOK, `{"status":{"code":"Paused"}}`)
+	}, nil)
+	_, err = s.client.JobStatus(context.Background(), appObjectID, jobID)
+	if ue, ok := upstream.As(err); !ok || ue.Kind != upstream.KindBadResponse {
+		t.Errorf("job without an id: %v, want a bad response", err)
+	}
+}
+
+// TestRedirectNotFollowed: a 3xx from Graph is an unexpected answer; the
+// gateway does not take its token to wherever it points.
+func TestRedirectNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int64
+	s := newSetup(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if strings.HasPrefix(r.URL.Path, "/elsewhere") {
+			elsewhere.Add(1)
+			writeJSON(w, http.StatusOK, `{"id":"j","status":{"code":"Paused"}}`)
+			return
+		}
+		w.Header().Set("Location", "/elsewhere")
+		w.WriteHeader(http.StatusTemporaryRedirect)
+	}, nil)
+	_, err := s.client.Job(context.Background(), appObjectID, jobID)
+	if _, ok := upstream.As(err); !ok {
+		t.Errorf("Job after a redirect: %v, want an upstream error", err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
 	}
 }
