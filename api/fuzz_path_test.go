@@ -57,6 +57,9 @@ func (r *idRecorder) Jobs(_ context.Context, app string) ([]graph.Job, error) {
 func (r *idRecorder) Job(_ context.Context, app, job string) (graph.Job, error) {
 	return graph.Job{}, r.seen(app, job)
 }
+func (r *idRecorder) JobStatus(_ context.Context, app, job string) (string, error) {
+	return "", r.seen(app, job)
+}
 func (r *idRecorder) StartJob(_ context.Context, app, job string) (graph.StartResult, error) {
 	return graph.StartResult{}, r.seen(app, job)
 }
