@@ -62,6 +62,10 @@ func TestHostileRequests(t *testing.T) {
 		{"field title case", req{method: "POST", path: sync, body: `{"Full":true}`}, 400},
 		{"field long s", req{method: "POST", path: sync, body: `{"parts":["Users"],"partſ":["Groups"]}`}, 400},
 		{"job body field", req{method: "POST", path: "/applications/" + graphsim.AWSObjectID + "/jobs/" + graphsim.AWSJobID + "/start", body: `{"Force":true}`}, 400},
+		{"many unknown query parameters", req{method: "POST", path: sync + "?" + strings.Repeat("x=1&", 3000) + "y=2"}, 400},
+		{"long unknown query name", req{method: "GET", path: "/organizations?" + strings.Repeat("n", 20000) + "=1"}, 400},
+		{"wide parts array", req{method: "POST", path: sync, body: `{"parts":[` + strings.Repeat(`"Users",`, 7000) + `"Users"]}`}, 400},
+		{"long unknown field", req{method: "POST", path: sync, body: `{"` + strings.Repeat("f", 60000) + `":1}`}, 400},
 		{"invalid utf8", req{method: "POST", path: sync, body: "{\"parts\":[\"\xff\xfe\"]}"}, 400},
 		{"nul in json string", req{method: "POST", path: sync, body: `{"parts":["Users\u0000"]}`}, 400},
 		{"huge number", req{method: "POST", path: sync, body: `{"full":1e999}`}, 400},
@@ -111,6 +115,9 @@ func TestHostileRequests(t *testing.T) {
 			if resp.status < 400 {
 				t.Fatalf("status %d accepted a hostile request: %s", resp.status, resp.body)
 			}
+			if len(resp.body) > 8<<10 {
+				t.Fatalf("a %d-byte answer to a hostile request: %.200s…", len(resp.body), resp.body)
+			}
 			if ct := resp.header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("Content-Type %q: %s", ct, resp.body)
 			}
@@ -122,6 +129,9 @@ func TestHostileRequests(t *testing.T) {
 	}
 	if n := e.veeam.SyncCalls(veeamsim.ContosoID); n != 0 {
 		t.Fatalf("hostile requests reached Veeam's start %d times", n)
+	}
+	if n := e.graph.StartCalls(graphsim.AWSJobID); n != 0 {
+		t.Fatalf("hostile requests reached Graph's start %d times", n)
 	}
 	if resp := e.do(req{method: "GET", path: "/organizations", token: e.token}); resp.status != http.StatusOK {
 		t.Fatalf("gateway unhealthy after the hostile requests: %d", resp.status)

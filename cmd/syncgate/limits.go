@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"golang.org/x/net/netutil"
-
-	"github.com/syncgate/syncgate/internal/config"
 )
 
 const (
@@ -85,20 +81,4 @@ func (p *pressure) connState(_ net.Conn, state http.ConnState) {
 		p.keepAliveOff = false
 		p.srv.SetKeepAlivesEnabled(true)
 	}
-}
-
-// answerBefore gives every request a context that ends config.AnswerMargin
-// before the server's write timeout: a backend that sends nothing, or
-// trickles its body, is cut off in time for the caller to get a 504 rather
-// than a connection closed without an answer.
-func answerBefore(h http.Handler, writeTimeout time.Duration) http.Handler {
-	if writeTimeout <= 0 {
-		return h
-	}
-	budget := writeTimeout - config.AnswerMargin
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), budget)
-		defer cancel()
-		h.ServeHTTP(w, r.WithContext(ctx))
-	})
 }

@@ -180,7 +180,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	defer endRequests()
 	srv := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           answerBefore(gw.Handler, cfg.WriteTimeout),
+		Handler:           gw.Handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,

@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		apiCfg.JobsMissing = cfg.Graph.Missing()
 		logger.Warn("Microsoft Graph is not configured: its routes answer 503", "missing", apiCfg.JobsMissing)
 	}
-	gw.Handler = api.NewServer(apiCfg)
+	gw.Handler = answerBefore(api.NewServer(apiCfg), cfg.WriteTimeout)
 	return gw, nil
 }
 
