@@ -190,6 +190,15 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 		BaseContext:       func(net.Listener) context.Context { return base },
 	}
 	srv.ConnState = newPressure(srv, maxConns).connState
+	// The metrics listener is up before the main one answers /healthz.
+	metricsErrc := make(chan error, 1)
+	if cfg.MetricsAddr != "" {
+		msrv, err := serveMetrics(ctx, cfg.MetricsAddr, gw.MetricsHandler, logger, metricsErrc)
+		if err != nil {
+			return err
+		}
+		defer msrv.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -208,14 +217,6 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 			errc <- srv.Serve(ln)
 		}
 	}()
-	metricsErrc := make(chan error, 1)
-	if cfg.MetricsAddr != "" {
-		msrv, err := serveMetrics(ctx, cfg.MetricsAddr, gw.MetricsHandler, logger, metricsErrc)
-		if err != nil {
-			return err
-		}
-		defer msrv.Close()
-	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
