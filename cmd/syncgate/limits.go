@@ -60,7 +60,7 @@ func newPressure(srv *http.Server, limit int) *pressure {
 }
 
 // connState is the server's ConnState hook.
-func (p *pressure) connState(_ net.Conn, state http.ConnState) {
+func (p *pressure) connState(c net.Conn, state http.ConnState) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch state {
@@ -68,6 +68,13 @@ func (p *pressure) connState(_ net.Conn, state http.ConnState) {
 		p.open++
 	case http.StateClosed, http.StateHijacked:
 		p.open--
+	case http.StateIdle:
+		// One that turns idle while keep-alives are off (it was answered
+		// as the pressure began) is closed too.
+		if p.keepAliveOff {
+			c.Close()
+		}
+		return
 	default:
 		return
 	}
