@@ -8,9 +8,12 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || \
              (c=$$(git describe --always --dirty 2>/dev/null) && echo v0.0.0-0-g$$c) || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# Release binaries: static, no local paths, no symbol table or debug information.
+RELEASE_PLATFORMS := linux/amd64 linux/arm64
+RELEASE_DIR       := bin/release
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test docs build lint bench clean image fuzz
+.PHONY: run test docs build lint bench clean image release fuzz
 
 ## run: the demo — gateway plus simulators on loopback, nothing to configure
 run:
@@ -54,6 +57,12 @@ build:
 ## needed, saved as bin/syncgate-$(VERSION).oci.tar; see deploy/image/build.sh
 image:
 	VERSION=$(VERSION) GO=$(GO) ./deploy/image/build.sh
+
+## release: static binaries for each of RELEASE_PLATFORMS, each in a .tar.gz
+## with LICENSE, README.md and CHANGELOG.md, the Helm chart packaged at the
+## same version, and SHA256SUMS, in bin/release/$(VERSION)/; see deploy/release.sh
+release:
+	VERSION=$(VERSION) GO=$(GO) PLATFORMS="$(RELEASE_PLATFORMS)" OUT=$(RELEASE_DIR)/$(VERSION) ./deploy/release.sh
 
 ## lint: gofmt, go vet, staticcheck
 lint:
