@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,14 +40,6 @@ const (
 	kubeVersion = "1.31.0"
 	filesDir    = "/etc/syncgate"
 )
-
-// pendingVars are SYNCGATE_* variables the chart sets that DESIGN.md
-// documents but config.Vars does not list yet, each with the issue adding it.
-// The gateway ignores a variable it does not know, so until then the setting
-// is inert; an entry goes once the variable is in config.Vars.
-var pendingVars = map[string]string{
-	"SYNCGATE_METRICS_ADDR": "#11 (metrics on their own listener)",
-}
 
 // awaitingGateway are settings the chart passes that this gateway reads but
 // refuses to start with (config.Unsupported) until the issue named gives it
@@ -440,17 +433,23 @@ func checkSecretsOnlyAsFiles(t *testing.T, o *objects) {
 	}
 	mounted := mountedFiles(t, o)
 	for name, value := range env {
+		if !strings.HasPrefix(name, "SYNCGATE_") {
+			if name != "POD_NAME" {
+				t.Errorf("the chart sets %s, which is no SYNCGATE_* setting", name)
+			}
+			continue
+		}
 		v, ok := known[name]
 		if !ok {
-			if _, pending := pendingVars[name]; !pending {
-				t.Errorf("the chart sets %s, which the gateway does not read (not in config.Vars)", name)
-			}
+			t.Errorf("the chart sets %s, which the gateway does not read (not in config.Vars)", name)
 			continue
 		}
 		if v.Secret {
 			t.Errorf("the chart sets the secret %s as a value; it must set %s%s to a mounted file", name, name, "_FILE")
 		}
-		if strings.HasSuffix(name, "_FILE") {
+		// Files the gateway reads come from the projected volume; the audit
+		// file, which it writes, has a volume of its own (TestFullValues).
+		if strings.HasSuffix(name, "_FILE") && name != "SYNCGATE_AUDIT_FILE" {
 			if _, ok := mounted[value]; !ok {
 				t.Errorf("%s = %s, which no volume mounts", name, value)
 			}
@@ -502,7 +501,12 @@ func mountedFiles(t *testing.T, o *objects) map[string]string {
 func loadConfig(t *testing.T, o *objects, contents map[string]string) (*config.Config, error) {
 	t.Helper()
 	mounted := mountedFiles(t, o)
-	getenv := func(name string) string { return o.ConfigMap.Data[name] }
+	env := maps.Clone(o.ConfigMap.Data)
+	for _, e := range container(t, o.Deployment).Env {
+		// What the kubelet expands: $(POD_NAME), from the pod's name.
+		env[e.Name] = strings.ReplaceAll(e.Value, "$(POD_NAME)", release+"-syncgate-7d9f8b6c4d-x2x9q")
+	}
+	getenv := func(name string) string { return env[name] }
 	readFile := func(name string) ([]byte, error) {
 		if _, ok := mounted[name]; !ok {
 			return nil, fmt.Errorf("%s: not mounted in the pod", name)
@@ -570,6 +574,11 @@ func TestMinimalValues(t *testing.T) {
 	if o.Ingress != nil || o.ServiceMonitor != nil {
 		t.Error("Ingress or ServiceMonitor rendered without being asked for")
 	}
+	// Metrics on a port of their own: the API port (which an Ingress exposes)
+	// does not answer /metrics.
+	if o.ConfigMap.Data["SYNCGATE_METRICS_ADDR"] != ":9090" {
+		t.Errorf("SYNCGATE_METRICS_ADDR = %q, want :9090 by default", o.ConfigMap.Data["SYNCGATE_METRICS_ADDR"])
+	}
 	if o.Deployment.Spec.Template.Spec.Containers[0].Image != "ghcr.io/syncgate/syncgate:v0.1.0" {
 		t.Errorf("image = %s, want the chart's appVersion as the tag", o.Deployment.Spec.Template.Spec.Containers[0].Image)
 	}
@@ -584,13 +593,13 @@ func TestMinimalValues(t *testing.T) {
 	if cfg.RedisURL.Reveal() != "rediss://:not-a-real-password@redis.example.com:6380/0" {
 		t.Errorf("SYNCGATE_REDIS_URL read as %q, want the mounted Secret's URL", cfg.RedisURL.Reveal())
 	}
-	if cfg.ListenAddr != ":8080" || cfg.JWT.JWKSURL == "" || cfg.ShutdownGrace.Seconds() != 20 {
+	if cfg.ListenAddr != ":8080" || cfg.JWT.JWKSURL == "" || cfg.ShutdownGrace != cfg.WriteTimeout {
 		t.Errorf("config = listen %s, JWKS %q, grace %s", cfg.ListenAddr, cfg.JWT.JWKSURL, cfg.ShutdownGrace)
 	}
 	// Kubernetes waits for the grace period, the preStop sleep and some
 	// slack before it kills the pod.
-	if g := o.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g <= 20+5 {
-		t.Errorf("terminationGracePeriodSeconds = %v, want more than shutdown grace plus preStop sleep (25 s)", g)
+	if g := o.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g <= 60+5 {
+		t.Errorf("terminationGracePeriodSeconds = %v, want more than shutdown grace plus preStop sleep (65 s)", g)
 	}
 	pre := o.Deployment.Spec.Template.Spec.Containers[0].Lifecycle
 	if pre == nil || pre.PreStop == nil || pre.PreStop.Sleep == nil || pre.PreStop.Sleep.Seconds != 5 {
@@ -684,6 +693,24 @@ func TestFullValues(t *testing.T) {
 	if cfg.Veeam.Password.Reveal() != "placeholder" || cfg.Graph.Credential != config.CredentialCertificate ||
 		cfg.StartCooldown.String() != "2m0s" || cfg.RateLimit != "300/m" || cfg.Scopes.SyncJobsStart != "Sync.Start" {
 		t.Errorf("config read from the chart = %+v", cfg)
+	}
+	if cfg.AuditFile != "/var/lib/syncgate/audit/gw-syncgate-7d9f8b6c4d-x2x9q.jsonl" {
+		t.Errorf("SYNCGATE_AUDIT_FILE read as %q, want a file of its own per pod on the audit volume", cfg.AuditFile)
+	}
+	auditMounted := false
+	for _, m := range c.VolumeMounts {
+		for _, v := range o.Deployment.Spec.Template.Spec.Volumes {
+			if v.Name == m.Name && m.MountPath == "/var/lib/syncgate/audit" && !m.ReadOnly &&
+				v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "syncgate-audit" {
+				auditMounted = true
+			}
+		}
+	}
+	if !auditMounted {
+		t.Error("the audit claim syncgate-audit is not mounted writable at /var/lib/syncgate/audit")
+	}
+	if cfg.MaxConnections != 2000 || cfg.JWT.CacheSize != 500 || cfg.JWT.MaxLifetime.String() != "2h0m0s" {
+		t.Errorf("max connections %d, JWT cache size %d, max lifetime %s: want 2000, 500, 2h", cfg.MaxConnections, cfg.JWT.CacheSize, cfg.JWT.MaxLifetime)
 	}
 	if g := o.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g != 30+10+5 {
 		t.Errorf("terminationGracePeriodSeconds = %v, want 45 (grace 30 + preStop 10 + 5)", g)
@@ -799,7 +826,7 @@ func TestRefusedValues(t *testing.T) {
 		{"two key sources", minimal, []string{"config.jwt.hmacSecret.secretName=hmac"}, "exactly one token key source"},
 		{"veeam without password", minimal, []string{"config.veeam.url=https://vb365.example.com:4443", "config.veeam.username=svc"}, "config.veeam.password.secretName"},
 		{"certificate without a certificate", minimal, []string{"config.graph.credential=certificate"}, "config.graph.clientCertificate.secretName"},
-		{"service monitor without metrics", minimal, []string{"metrics.serviceMonitor.enabled=true"}, "needs metrics.enabled"},
+		{"service monitor without metrics", minimal, []string{"metrics.serviceMonitor.enabled=true", "metrics.enabled=false"}, "needs metrics.enabled"},
 		// The schema: a misspelt value is an error, not silently ignored.
 		{"misspelt value", minimal, []string{"config.jwt.issuer=x"}, "issuer"},
 		// A duration given as a number would read as unset (the gateway's

@@ -136,6 +136,8 @@ of the mounted file.
     "SYNCGATE_JWT_JWKS_URL" $c.jwt.jwksURL
     "SYNCGATE_JWT_ALGORITHMS" (join "," $c.jwt.algorithms)
     "SYNCGATE_JWT_LEEWAY" $c.jwt.leeway
+    "SYNCGATE_JWT_MAX_LIFETIME" $c.jwt.maxLifetime
+    "SYNCGATE_JWT_CACHE_MAX_AGE" $c.jwt.cacheMaxAge
     "SYNCGATE_SCOPE_ORGANIZATIONS_READ" $c.scopes.organizationsRead
     "SYNCGATE_SCOPE_ORGANIZATIONS_SYNC" $c.scopes.organizationsSync
     "SYNCGATE_SCOPE_SYNCJOBS_READ" $c.scopes.syncJobsRead
@@ -157,6 +159,12 @@ of the mounted file.
 {{- if $value }}
 {{- $_ := set $e $name (toString $value) }}
 {{- end }}
+{{- end }}
+{{- if not (kindIs "invalid" $c.maxConnections) }}
+{{- $_ := set $e "SYNCGATE_MAX_CONNECTIONS" (toString ($c.maxConnections | int)) }}
+{{- end }}
+{{- if not (kindIs "invalid" $c.jwt.cacheSize) }}
+{{- $_ := set $e "SYNCGATE_JWT_CACHE_SIZE" (toString ($c.jwt.cacheSize | int)) }}
 {{- end }}
 {{- if $c.veeam.insecureSkipVerify }}
 {{- $_ := set $e "SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY" "true" }}
