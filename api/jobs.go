@@ -67,7 +67,7 @@ func (s *server) handleListJobs() http.HandlerFunc {
 		total := len(all)
 		out := JobList{Items: []Job{}, Offset: q.Offset, Limit: q.Limit, Total: &total}
 		for i := q.Offset; i < total && i < q.Offset+q.Limit; i++ {
-			out.Items = append(out.Items, toJob(all[i]))
+			out.Items = append(out.Items, toJob(all[i], nil))
 		}
 		encode(w, http.StatusOK, out)
 		return nil
@@ -111,7 +111,7 @@ func (s *server) handleGetJob() http.HandlerFunc {
 		if err != nil {
 			return about(jobTarget(p), err)
 		}
-		encode(w, http.StatusOK, toJob(job))
+		encode(w, http.StatusOK, newJobAnswer(job))
 		return nil
 	})
 }

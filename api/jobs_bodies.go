@@ -72,17 +72,42 @@ type JobStarted struct {
 	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
 }
 
-func toJob(j graph.Job) Job {
+// jobAnswer is a Job together with the parts it points to, so that an
+// answer is one allocation; it encodes as the Job alone.
+type jobAnswer struct {
+	Job
+	parts jobParts
+}
+
+// jobParts is where toJob stores what a Job points to.
+type jobParts struct {
+	schedule          JobSchedule
+	last, lastSuccess JobExecution
+}
+
+func newJobAnswer(j graph.Job) *jobAnswer {
+	a := new(jobAnswer)
+	a.Job = toJob(j, &a.parts)
+	return a
+}
+
+// toJob converts j, storing its schedule and executions in parts (nil: each
+// its own allocation).
+func toJob(j graph.Job, parts *jobParts) Job {
+	if parts == nil {
+		parts = new(jobParts)
+	}
 	out := Job{
 		ID: j.ID, TemplateID: j.TemplateID, Status: j.Status.Code,
 		CountSuccessiveCompleteFailures: j.Status.CountSuccessiveCompleteFailures,
 		SteadyStateLastAchievedTime:     j.Status.SteadyStateLastAchievedTime,
 		TroubleshootingURL:              j.Status.TroubleshootingURL,
-		LastExecution:                   toExecution(j.Status.LastExecution),
-		LastSuccessfulExecution:         toExecution(j.Status.LastSuccessfulExecution),
+		LastExecution:                   toExecution(j.Status.LastExecution, &parts.last),
+		LastSuccessfulExecution:         toExecution(j.Status.LastSuccessfulExecution, &parts.lastSuccess),
 	}
 	if j.Schedule != nil {
-		out.Schedule = &JobSchedule{Interval: j.Schedule.Interval, State: j.Schedule.State, Expiration: j.Schedule.Expiration}
+		parts.schedule = JobSchedule{Interval: j.Schedule.Interval, State: j.Schedule.State, Expiration: j.Schedule.Expiration}
+		out.Schedule = &parts.schedule
 	}
 	if q := j.Status.Quarantine; q != nil {
 		out.Quarantine = &JobQuarantine{Reason: q.Reason, SeriesCount: q.SeriesCount, CurrentBegan: q.CurrentBegan,
@@ -91,11 +116,12 @@ func toJob(j graph.Job) Job {
 	return out
 }
 
-func toExecution(e *graph.Execution) *JobExecution {
+func toExecution(e *graph.Execution, into *JobExecution) *JobExecution {
 	if e == nil {
 		return nil
 	}
-	return &JobExecution{State: e.State, TimeBegan: e.TimeBegan, TimeEnded: e.TimeEnded, Error: toJobError(e.Error)}
+	*into = JobExecution{State: e.State, TimeBegan: e.TimeBegan, TimeEnded: e.TimeEnded, Error: toJobError(e.Error)}
+	return into
 }
 
 func toJobError(e *graph.ExecutionError) *JobError {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 
 	"github.com/syncgate/syncgate/internal/upstream"
@@ -82,15 +81,48 @@ func recoverer(logger *slog.Logger, fail func(http.ResponseWriter, *http.Request
 	}
 }
 
+// statusWriter records the status and the size of an answer for the access
+// log (one allocation; http.ResponseController reaches the writer beneath
+// through Unwrap).
+type statusWriter struct {
+	http.ResponseWriter
+	status, bytes int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// Flush sends what is buffered, when the writer beneath can.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // accessLog logs one line per request and counts it in metrics by its route
 // pattern.
 func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			ww := &statusWriter{ResponseWriter: w}
 			next.ServeHTTP(ww, r)
-			status := ww.Status()
+			status := ww.status
 			if status == 0 {
 				status = http.StatusOK
 			}
@@ -107,7 +139,7 @@ func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Han
 			logger.LogAttrs(r.Context(), level, "request",
 				slog.String("requestId", requestIDFrom(r.Context())),
 				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
-				slog.Int("status", status), slog.Int("bytes", ww.BytesWritten()),
+				slog.Int("status", status), slog.Int("bytes", ww.bytes),
 				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
 		})
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,5 +38,20 @@ func TestJobIDMatcherAgreesWithTheDocumentedPattern(t *testing.T) {
 		if got, want := isJobID(s), jobID.MatchString(s); got != want {
 			t.Errorf("isJobID(%q) = %v, the pattern says %v", s, got, want)
 		}
+	}
+}
+
+// TestJobPathRules: pathJob skips the validator for ids that pass
+// ids.IsGUID and isJobID, which is right only while those are jobPath's
+// rules.
+func TestJobPathRules(t *testing.T) {
+	typ := reflect.TypeFor[jobPath]()
+	got := map[string]string{}
+	for i := range typ.NumField() {
+		got[typ.Field(i).Name] = typ.Field(i).Tag.Get("validate")
+	}
+	want := map[string]string{"ApplicationID": "guid", "JobID": "jobid"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("jobPath's validate tags are %v; pathJob's fast path checks %v: change both together", got, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,28 @@ type Metrics struct {
 	starts           *prometheus.CounterVec
 	storeErrors      *prometheus.CounterVec
 	rateLimited      *prometheus.CounterVec
+
+	// The series of requests and backend calls already seen, so that
+	// counting one costs a map lookup: WithLabelValues hashes its labels and
+	// allocates on every call. Their label values are bounded (route
+	// patterns, known methods, the statuses the gateway answers, operations
+	// and outcomes), and so are the maps.
+	seriesMu      sync.RWMutex
+	requestSeries map[requestKey]series
+	callSeries    map[callKey]series
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type callKey struct{ backend, op, outcome string }
+
+// series is one label set's counter and histogram.
+type series struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // NewMetrics registers every collector in a new registry: the gateway's own,
@@ -72,7 +95,9 @@ type Metrics struct {
 func NewMetrics(version string) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
-		reg: reg,
+		reg:           reg,
+		requestSeries: map[requestKey]series{},
+		callSeries:    map[callKey]series{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncgate_http_requests_total",
 			Help: "Inbound HTTP requests answered, by route pattern (never the raw path), method and status code.",
@@ -140,9 +165,18 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 	if route == "" {
 		route = RouteUnmatched
 	}
-	method = knownMethod(method)
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.requestDuration.WithLabelValues(route, method).Observe(d.Seconds())
+	k := requestKey{route: route, method: knownMethod(method), status: status}
+	m.seriesMu.RLock()
+	s, ok := m.requestSeries[k]
+	m.seriesMu.RUnlock()
+	if !ok {
+		s = series{m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(status)), m.requestDuration.WithLabelValues(k.route, k.method)}
+		m.seriesMu.Lock()
+		m.requestSeries[k] = s
+		m.seriesMu.Unlock()
+	}
+	s.count.Inc()
+	s.duration.Observe(d.Seconds())
 }
 
 // knownMethod keeps the label's values bounded: a method no route serves is
@@ -162,8 +196,18 @@ func (m *Metrics) ObserveCall(backend, op, outcome string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.upstreamCalls.WithLabelValues(backend, op, outcome).Inc()
-	m.upstreamDuration.WithLabelValues(backend, op).Observe(d.Seconds())
+	k := callKey{backend, op, outcome}
+	m.seriesMu.RLock()
+	s, ok := m.callSeries[k]
+	m.seriesMu.RUnlock()
+	if !ok {
+		s = series{m.upstreamCalls.WithLabelValues(backend, op, outcome), m.upstreamDuration.WithLabelValues(backend, op)}
+		m.seriesMu.Lock()
+		m.callSeries[k] = s
+		m.seriesMu.Unlock()
+	}
+	s.count.Inc()
+	s.duration.Observe(d.Seconds())
 }
 
 // ObserveToken counts one token acquisition for backend (TokenSuccess or

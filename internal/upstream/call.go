@@ -145,7 +145,12 @@ func UnmarshalJSON(data []byte, out any) error {
 // without a zone (none means UTC), any number of fractional digits, "T" or a
 // space between date and time. null, "" and the zero date ("0001-01-01…",
 // which Graph uses for "never") leave T nil.
-type Timestamp struct{ T *time.Time }
+type Timestamp struct {
+	T *time.Time
+	// t holds the time T points to: a Timestamp decoded inside a struct
+	// that is already on the heap costs no allocation of its own.
+	t time.Time
+}
 
 // UnmarshalJSONFrom reads a timestamp for json v2 from the decoder's buffer
 // (UnmarshalJSON would be handed a copy).
@@ -166,7 +171,8 @@ func (ts *Timestamp) UnmarshalJSON(b []byte) error {
 		if t, ok := parseUTC(b[1 : n-1]); ok {
 			// The shape Graph sends, read without making a string.
 			if t.Year() > 1 {
-				ts.T = &t
+				ts.t = t
+				ts.T = &ts.t
 			}
 			return nil
 		}
@@ -193,7 +199,8 @@ func (ts *Timestamp) UnmarshalJSON(b []byte) error {
 		if t.Year() <= 1 {
 			return nil
 		}
-		ts.T = &t
+		ts.t = t
+		ts.T = &ts.t
 		return nil
 	}
 	return fmt.Errorf("date %q: not RFC 3339", s)
