@@ -45,9 +45,12 @@ fuzz:
 	done
 
 ## docs: regenerate docs/ (swag's Swagger 2.0) and openapi.yaml (OpenAPI 3)
-## from the swag annotations in api/; swag and kin-openapi are pinned in go.mod
+## from the swag annotations in api/ (swag and kin-openapi are pinned in
+## go.mod), then the Go client generated from openapi.yaml
+## (examples/go/syncgate, oapi-codegen pinned in its generate.go)
 docs:
 	$(GO) run ./internal/contract/docsgen
+	$(GO) generate ./examples/go/syncgate
 
 ## build: bin/syncgate
 build:
