@@ -59,6 +59,7 @@ import (
 //
 //	@Summary		The OpenAPI 3 contract
 //	@ID			getOpenAPI
+//	@x-ms-visibility	"internal"
 //	@Description	This document: the OpenAPI 3 description of every route, generated from the gateway's source. Portals
 //	@Description	generate clients from it.
 //	@Tags			contract
@@ -77,8 +78,10 @@ func (s *server) handleOpenAPI() http.HandlerFunc {
 
 // handleSwaggerRedirect answers GET /swagger: Swagger UI lives at /swagger/.
 //
-//	@Summary	Swagger UI (redirect)
+//	@Summary	Redirect to Swagger UI
+//	@Description	Redirects (301) to /swagger/, where Swagger UI is.
 //	@ID			swaggerRedirect
+//	@x-ms-visibility	"internal"
 //	@Tags		contract
 //	@Success	301	"Swagger UI is at /swagger/"
 //	@Header		301	{string}	Location		"/swagger/"
@@ -94,6 +97,7 @@ func (s *server) handleSwaggerRedirect() http.HandlerFunc {
 //
 //	@Summary		Swagger UI
 //	@ID			swaggerUI
+//	@x-ms-visibility	"internal"
 //	@Description	Explore and try the API in the browser. Every asset is served by the gateway, so it works offline, and
 //	@Description	the contract comes inline with the page, so the operations show as soon as the page has loaded;
 //	@Description	**Authorize** takes a bearer token.
@@ -113,6 +117,7 @@ func (s *server) handleSwaggerUI() http.HandlerFunc {
 //
 //	@Summary		Swagger UI's files
 //	@ID			swaggerFile
+//	@x-ms-visibility	"internal"
 //	@Description	Swagger UI's page (`index.html`), scripts, style sheets and images, embedded in the gateway;
 //	@Description	`swagger-initializer.js` starts Swagger UI with this contract inline.
 //	@Tags			contract

@@ -27,14 +27,15 @@ var _ JobStarter = (*graph.Client)(nil)
 //
 //	@Summary		List an application's synchronization jobs
 //	@ID			listJobs
+//	@x-ms-visibility	"advanced"
 //	@Description	Lists the Microsoft Graph synchronization (provisioning) jobs of an Entra application, each with its status
 //	@Description	(NotConfigured, NotRun, Active, Paused or Quarantine), schedule, quarantine and last executions.
 //	@Description	Replaces `Get-MgBetaApplicationSynchronizationJob -ApplicationId`. Scope: `SyncJobs.Read`.
 //	@Tags			jobs
 //	@Produce		json
-//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
-//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)
-//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Application ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)	extensions(x-ms-summary=Page size,x-ms-visibility=advanced)
+//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)	extensions(x-ms-summary=Items to skip,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	JobList	"A page of the application's jobs"
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
@@ -78,12 +79,13 @@ func (s *server) handleListJobs() http.HandlerFunc {
 //
 //	@Summary		Get a synchronization job
 //	@ID			getJob
+//	@x-ms-visibility	"important"
 //	@Description	Reads one Microsoft Graph synchronization job of an Entra application and its status.
 //	@Description	Replaces `Get-MgBetaApplicationSynchronizationJob -ApplicationId -SynchronizationJobId`. Scope: `SyncJobs.Read`.
 //	@Tags			jobs
 //	@Produce		json
-//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
-//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Application ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-ms-summary=Job ID,x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	Job	"The job"
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
@@ -120,6 +122,7 @@ func (s *server) handleGetJob() http.HandlerFunc {
 //
 //	@Summary		Start a synchronization job
 //	@ID			startJob
+//	@x-ms-visibility	"important"
 //	@Description	Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
 //	@Description	`Start-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`.
 //	@Description
@@ -130,10 +133,10 @@ func (s *server) handleGetJob() http.HandlerFunc {
 //	@Description	(an empty JSON object is accepted). Scope: `SyncJobs.Start`.
 //	@Tags			jobs
 //	@Produce		json
-//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
-//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
-//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
-//	@Param			force			query	bool	false	"Start even if the job is Active (never skips eligibility or the cooldown)"	default(false)
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Application ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-ms-summary=Job ID,x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
+//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
+//	@Param			force			query	bool	false	"Start even if the job is Active (never skips eligibility or the cooldown)"	default(false)	extensions(x-ms-summary=Force,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	DryRun	"dryRun=true: what a start would do; nothing was started"
 //	@Success		202	{object}	JobStarted	"The job was started"

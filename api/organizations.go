@@ -15,13 +15,14 @@ import (
 //
 //	@Summary		List organizations
 //	@ID			listOrganizations
+//	@x-ms-visibility	"important"
 //	@Description	Lists the Microsoft 365 organizations added to Veeam Backup for Microsoft 365, a page at a time, each with
 //	@Description	syncEligible (whether Veeam can synchronize its organization cache). Veeam does not count organizations, so
 //	@Description	total is null. Replaces `Get-VBOOrganization`. Scope: `Organizations.Read`.
 //	@Tags			organizations
 //	@Produce		json
-//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)
-//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)
+//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)	extensions(x-ms-summary=Page size,x-ms-visibility=advanced)
+//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)	extensions(x-ms-summary=Items to skip,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	OrganizationList	"A page of organizations"
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
@@ -61,12 +62,13 @@ func (s *server) handleListOrganizations() http.HandlerFunc {
 //
 //	@Summary		Get an organization
 //	@ID			getOrganization
+//	@x-ms-visibility	"advanced"
 //	@Description	Reads one organization from Veeam Backup for Microsoft 365, with syncEligible: true when it uses modern
 //	@Description	app-only authentication, the only kind whose organization cache Veeam synchronizes.
 //	@Description	Replaces `Get-VBOOrganization -Id`. Scope: `Organizations.Read`.
 //	@Tags			organizations
 //	@Produce		json
-//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Organization ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	Organization	"The organization"
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
@@ -94,12 +96,13 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 //
 //	@Summary		Get an organization's synchronization state
 //	@ID			getOrganizationSync
+//	@x-ms-visibility	"important"
 //	@Description	Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
 //	@Description	Running while a sync is under way, else the last result (Success or Error), or None; current and last
 //	@Description	give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
 //	@Tags			organizations
 //	@Produce		json
-//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Organization ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	SyncStatus	"The synchronization state"
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
@@ -145,6 +148,7 @@ func (s *server) readOrganization(read func(ctx context.Context, orgs Organizati
 //
 //	@Summary		Start an organization cache sync
 //	@ID			startOrganizationSync
+//	@x-ms-visibility	"important"
 //	@Description	Starts Veeam Backup for Microsoft 365's synchronization of the organization's objects (users, groups, sites…)
 //	@Description	with its organization cache database: the REST twin of `Start-VBOOrganizationSynchronization -Organization $org
 //	@Description	[-Full]`. An empty body runs an incremental sync of every part.
@@ -157,9 +161,9 @@ func (s *server) readOrganization(read func(ctx context.Context, orgs Organizati
 //	@Tags			organizations
 //	@Accept			json
 //	@Produce		json
-//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
-//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
-//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)
+//	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Organization ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
+//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)	extensions(x-ms-summary=Force,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Param			body			body	SyncRequest	false	"Sync options; empty or omitted: incremental, every part"
 //	@Success		200	{object}	DryRun	"dryRun=true: what a start would do; nothing was started"
@@ -204,6 +208,7 @@ func (s *server) handleStartSync() http.HandlerFunc {
 //
 //	@Summary		Start a cache sync of many organizations
 //	@ID			startBulkOrganizationSync
+//	@x-ms-visibility	"advanced"
 //	@Description	Starts the organization cache sync of every organization Veeam Backup for Microsoft 365 knows, or of the
 //	@Description	listed organizationIds: `Get-VBOOrganization | % { Start-VBOOrganizationSynchronization -Organization $_ }`
 //	@Description	as one call. Each organization goes through the same checks as POST /organizations/{organizationId}/sync, and
@@ -213,8 +218,8 @@ func (s *server) handleStartSync() http.HandlerFunc {
 //	@Tags			organizations
 //	@Accept			json
 //	@Produce		json
-//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)
-//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)
+//	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
+//	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)	extensions(x-ms-summary=Force,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Param			body			body	BulkSyncRequest	false	"Sync options and the organizations; empty or omitted: incremental, every part, every organization"
 //	@Success		200	{object}	BulkSyncResult	"One result per organization"

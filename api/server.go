@@ -192,6 +192,7 @@ func notConfigured(backend string, missing []string) *Problem {
 //
 //	@Summary		Liveness
 //	@ID			healthz
+//	@x-ms-visibility	"internal"
 //	@Description	Answers 200 while the process serves requests.
 //	@Tags			health
 //	@Produce		json
@@ -209,6 +210,7 @@ func (s *server) handleHealthz() http.HandlerFunc {
 //
 //	@Summary		Readiness
 //	@ID			readyz
+//	@x-ms-visibility	"internal"
 //	@Description	Answers 200 when the gateway can serve: its configuration is valid and the token signing keys are loaded.
 //	@Tags			health
 //	@Produce		json
@@ -231,6 +233,7 @@ func (s *server) handleReadyz() http.HandlerFunc {
 //
 //	@Summary		Prometheus metrics
 //	@ID			metrics
+//	@x-ms-visibility	"internal"
 //	@Description	The gateway's metrics in Prometheus' text format: requests by route, backend calls, token
 //	@Description	acquisitions, circuit breakers, start decisions, store errors and rate-limit refusals. When
 //	@Description	SYNCGATE_METRICS_ADDR is set they are served there instead, and this route answers 404.

@@ -36,6 +36,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-ms-summary": "Application ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
                         "name": "applicationId",
@@ -47,6 +48,8 @@ const docTemplate = `{
                         "minimum": 1,
                         "type": "integer",
                         "default": 100,
+                        "x-ms-summary": "Page size",
+                        "x-ms-visibility": "advanced",
                         "description": "Page size",
                         "name": "limit",
                         "in": "query"
@@ -55,6 +58,8 @@ const docTemplate = `{
                         "minimum": 0,
                         "type": "integer",
                         "default": 0,
+                        "x-ms-summary": "Items to skip",
+                        "x-ms-visibility": "advanced",
                         "description": "Items to skip",
                         "name": "offset",
                         "in": "query"
@@ -189,6 +194,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "SyncJobs.Read"
                 ]
@@ -215,6 +221,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-ms-summary": "Application ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
                         "name": "applicationId",
@@ -225,6 +232,7 @@ const docTemplate = `{
                         "maxLength": 200,
                         "type": "string",
                         "x-example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f",
+                        "x-ms-summary": "Job ID",
                         "x-pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
                         "description": "Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most",
                         "name": "jobId",
@@ -361,6 +369,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Read"
                 ]
@@ -387,6 +396,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-ms-summary": "Application ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
                         "name": "applicationId",
@@ -397,6 +407,7 @@ const docTemplate = `{
                         "maxLength": 200,
                         "type": "string",
                         "x-example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f",
+                        "x-ms-summary": "Job ID",
                         "x-pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
                         "description": "Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most",
                         "name": "jobId",
@@ -406,6 +417,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Dry run",
+                        "x-ms-visibility": "advanced",
                         "description": "Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do",
                         "name": "dryRun",
                         "in": "query"
@@ -413,6 +426,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Force",
+                        "x-ms-visibility": "advanced",
                         "description": "Start even if the job is Active (never skips eligibility or the cooldown)",
                         "name": "force",
                         "in": "query"
@@ -639,6 +654,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Start"
                 ]
@@ -668,7 +684,8 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         },
         "/metrics": {
@@ -707,7 +724,8 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         },
         "/openapi.yaml": {
@@ -734,7 +752,8 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         },
         "/organizations": {
@@ -759,6 +778,8 @@ const docTemplate = `{
                         "minimum": 1,
                         "type": "integer",
                         "default": 100,
+                        "x-ms-summary": "Page size",
+                        "x-ms-visibility": "advanced",
                         "description": "Page size",
                         "name": "limit",
                         "in": "query"
@@ -767,6 +788,8 @@ const docTemplate = `{
                         "minimum": 0,
                         "type": "integer",
                         "default": 0,
+                        "x-ms-summary": "Items to skip",
+                        "x-ms-visibility": "advanced",
                         "description": "Items to skip",
                         "name": "offset",
                         "in": "query"
@@ -889,6 +912,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "Organizations.Read"
                 ]
@@ -917,6 +941,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Dry run",
+                        "x-ms-visibility": "advanced",
                         "description": "Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do",
                         "name": "dryRun",
                         "in": "query"
@@ -924,6 +950,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Force",
+                        "x-ms-visibility": "advanced",
                         "description": "Start even if a sync is already queued or running (never skips eligibility or the cooldown)",
                         "name": "force",
                         "in": "query"
@@ -1090,6 +1118,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "Organizations.Sync"
                 ]
@@ -1116,6 +1145,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "62c4ab35-68fb-4a48-ae4d-8103635b9526",
+                        "x-ms-summary": "Organization ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Veeam organization id, a GUID (case-insensitive)",
                         "name": "organizationId",
@@ -1252,6 +1282,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "Organizations.Read"
                 ]
@@ -1278,6 +1309,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "62c4ab35-68fb-4a48-ae4d-8103635b9526",
+                        "x-ms-summary": "Organization ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Veeam organization id, a GUID (case-insensitive)",
                         "name": "organizationId",
@@ -1414,6 +1446,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "Organizations.Read"
                 ]
@@ -1441,6 +1474,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "62c4ab35-68fb-4a48-ae4d-8103635b9526",
+                        "x-ms-summary": "Organization ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Veeam organization id, a GUID (case-insensitive)",
                         "name": "organizationId",
@@ -1450,6 +1484,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Dry run",
+                        "x-ms-visibility": "advanced",
                         "description": "Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do",
                         "name": "dryRun",
                         "in": "query"
@@ -1457,6 +1493,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Force",
+                        "x-ms-visibility": "advanced",
                         "description": "Start even if a sync is already queued or running (never skips eligibility or the cooldown)",
                         "name": "force",
                         "in": "query"
@@ -1691,6 +1729,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "Organizations.Sync"
                 ]
@@ -1732,15 +1771,17 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         },
         "/swagger": {
             "get": {
+                "description": "Redirects (301) to /swagger/, where Swagger UI is.",
                 "tags": [
                     "contract"
                 ],
-                "summary": "Swagger UI (redirect)",
+                "summary": "Redirect to Swagger UI",
                 "operationId": "swaggerRedirect",
                 "responses": {
                     "301": {
@@ -1756,7 +1797,8 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         },
         "/swagger/": {
@@ -1783,7 +1825,8 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         },
         "/swagger/{file}": {
@@ -1835,7 +1878,8 @@ const docTemplate = `{
                             }
                         }
                     }
-                }
+                },
+                "x-ms-visibility": "internal"
             }
         }
     },

@@ -179,6 +179,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cooldown := fs.Duration("cooldown", 60*time.Second, "the start cooldown (0 disables)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	syncTime := fs.Duration("sync-duration", 8*time.Second, "how long a simulated Veeam sync takes from Queued to Success")
+	corsOrigins := fs.String("cors-origins", "", "browser origins allowed to call the gateway (SYNCGATE_CORS_ORIGINS), such as http://localhost:3000 for a portal in development")
 	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
@@ -227,6 +228,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		"SYNCGATE_LOG_FORMAT":          "text",
 		"SYNCGATE_LOG_LEVEL":           *logLevel,
 		"SYNCGATE_SHUTDOWN_GRACE":      "5s",
+	}
+	if *corsOrigins != "" {
+		env["SYNCGATE_CORS_ORIGINS"] = *corsOrigins
 	}
 	cfg, err := config.Load(envMap(env))
 	if err != nil {
