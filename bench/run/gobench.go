@@ -34,6 +34,11 @@ func benchPackages() ([]string, error) {
 		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
 			return filepath.SkipDir
 		}
+		if d.IsDir() && path != "." {
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+				return filepath.SkipDir // another module (deploy/): not this go test's
+			}
+		}
 		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
