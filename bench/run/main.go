@@ -61,7 +61,7 @@ type options struct {
 func main() {
 	var o options
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "length of one measured wrk run")
-	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured wrk run before each measured one")
+	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured wrk run before each measured one")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds over every target and path")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.conns, "conns", 64, "wrk connections")
