@@ -52,6 +52,12 @@ func (s stubJobs) JobStatus(context.Context, string, string) (string, error) { r
 func (s stubJobs) StartJob(context.Context, string, string) (graph.StartResult, error) {
 	return graph.StartResult{}, s.err
 }
+func (s stubJobs) PauseJob(context.Context, string, string) (graph.StartResult, error) {
+	return graph.StartResult{}, s.err
+}
+func (s stubJobs) RestartJob(context.Context, string, string, []string) (graph.StartResult, error) {
+	return graph.StartResult{}, s.err
+}
 
 // TestEveryDocumentedAnswer produces every answer openapi.yaml documents,
 // operation by operation and status by status, from the gateway (in front of
@@ -85,7 +91,7 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 	stub := func(err error) target {
 		srv := httptest.NewServer(api.NewServer(api.Config{
 			Auth:          fakeAuth{},
-			Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start"},
+			Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start", SyncJobsManage: "SyncJobs.Manage"},
 			Guard:         guard.New(store.NewMemory(time.Now), time.Minute),
 			Organizations: stubOrgs{err},
 			Jobs:          stubJobs{err},
@@ -167,9 +173,17 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 	answer := func(method, path string, status int) (*http.Response, bool) {
 		p := fill(path, false)
 		isStart := method == "POST" && path != "/organizations/sync"
+		isPause := strings.HasSuffix(path, "/pause")
 		switch status {
 		case 200:
 			switch {
+			case isPause:
+				// The real answer (the seeded job is Paused already); a dry
+				// run's DryRun is the other answer the contract allows.
+				if r := send(live, method, busy(path)+"?dryRun=true", "", ""); r.StatusCode != http.StatusOK {
+					t.Fatalf("%s %s dry run: %d", method, path, r.StatusCode)
+				}
+				return send(live, method, p, "", ""), true
 			case isStart:
 				return send(live, method, p+"?dryRun=true", "", ""), true
 			case method == "POST":
@@ -195,7 +209,7 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		case 408:
 			return slowSend(t, liveEnv, client, method, p, live.token), true
 		case 409:
-			if isStart {
+			if isStart && !isPause {
 				return send(live, method, busy(path), "", ""), true
 			}
 			return send(failing(path, upstream.KindConflict), method, p, "", ""), true

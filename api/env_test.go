@@ -36,7 +36,7 @@ const (
 	testAudience = "api://syncgate-test"
 )
 
-var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start"}
+var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start", "SyncJobs.Manage"}
 
 // env is the real gateway over HTTP, built by gateway.New from SYNCGATE_*
 // variables as `syncgate serve` builds it, in front of the Veeam, Graph and

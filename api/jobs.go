@@ -19,6 +19,8 @@ type JobStarter interface {
 	// JobStatus is the job's status code alone: a start's precheck.
 	JobStatus(ctx context.Context, applicationID, jobID string) (string, error)
 	StartJob(ctx context.Context, applicationID, jobID string) (graph.StartResult, error)
+	PauseJob(ctx context.Context, applicationID, jobID string) (graph.StartResult, error)
+	RestartJob(ctx context.Context, applicationID, jobID string, resetScope []string) (graph.StartResult, error)
 }
 
 var _ JobStarter = (*graph.Client)(nil)

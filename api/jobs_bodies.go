@@ -130,3 +130,35 @@ func toJobError(e *graph.ExecutionError) *JobError {
 	}
 	return &JobError{Code: e.Code, Message: e.Message, TenantActionable: e.TenantActionable}
 }
+
+// RestartRequest is the optional body of POST /applications/{applicationId}/jobs/{jobId}/restart.
+type RestartRequest struct {
+	// ResetScope is what the job forgets before it runs again (Graph's criteria.resetScope): Watermark (the
+	// incremental sync's marker: the next run is a full cycle), Escrows, QuarantineState (lifts a quarantine),
+	// ConnectorDataStore, Full (all of it) or None. Omitted: Graph's default restart, with no criteria.
+	ResetScope []string `json:"resetScope,omitempty" validate:"omitempty,max=6,unique,dive,oneof=Watermark Escrows QuarantineState ConnectorDataStore Full None" enums:"Watermark,Escrows,QuarantineState,ConnectorDataStore,Full,None" example:"Watermark,QuarantineState"`
+}
+
+// JobPaused answers a pause.
+type JobPaused struct {
+	ApplicationID string `json:"applicationId" example:"fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3"`
+	JobID         string `json:"jobId" example:"aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"`
+	// Status is the job's status now: Paused.
+	Status string `json:"status" example:"Paused"`
+	// Changed is true when syncgate paused the job, false when it was already Paused (nothing was sent to Graph).
+	Changed           bool   `json:"changed" example:"true"`
+	PreviousStatus    string `json:"previousStatus" example:"Active"`
+	UpstreamRequestID string `json:"upstreamRequestId,omitempty" example:"7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"`
+	RequestID         string `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
+}
+
+// JobRestarted answers a restarted job.
+type JobRestarted struct {
+	ApplicationID string `json:"applicationId" example:"fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3"`
+	JobID         string `json:"jobId" example:"aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"`
+	// ResetScope is what was reset, as asked; empty means Graph's default.
+	ResetScope        []string `json:"resetScope" enums:"Watermark,Escrows,QuarantineState,ConnectorDataStore,Full,None" example:"Watermark,QuarantineState"`
+	PreviousStatus    string   `json:"previousStatus" example:"Quarantine"`
+	UpstreamRequestID string   `json:"upstreamRequestId,omitempty" example:"7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"`
+	RequestID         string   `json:"requestId" example:"0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"`
+}

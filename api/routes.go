@@ -24,5 +24,7 @@ func addRoutes(r chi.Router, s *server) {
 		r.With(s.scope(s.Scopes.SyncJobsRead)).Get("/applications/{applicationId}/jobs", s.handleListJobs())
 		r.With(s.scope(s.Scopes.SyncJobsRead)).Get("/applications/{applicationId}/jobs/{jobId}", s.handleGetJob())
 		r.With(s.scope(s.Scopes.SyncJobsStart)).Post("/applications/{applicationId}/jobs/{jobId}/start", s.handleStartJob())
+		r.With(s.scope(s.Scopes.SyncJobsManage)).Post("/applications/{applicationId}/jobs/{jobId}/pause", s.handlePauseJob())
+		r.With(s.scope(s.Scopes.SyncJobsManage)).Post("/applications/{applicationId}/jobs/{jobId}/restart", s.handleRestartJob())
 	})
 }

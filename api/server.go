@@ -39,7 +39,7 @@ var _ Authenticator = (*auth.Verifier)(nil)
 
 // Scopes names the scope each group of routes requires.
 type Scopes struct {
-	OrganizationsRead, OrganizationsSync, SyncJobsRead, SyncJobsStart string
+	OrganizationsRead, OrganizationsSync, SyncJobsRead, SyncJobsStart, SyncJobsManage string
 }
 
 // Config is what NewServer needs.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -37,13 +38,21 @@ type startSpec struct {
 	Key string
 	// Query is the start's dryRun and force.
 	Query startQuery
+	// NoCooldown: the action neither claims nor respects the cooldown
+	// (a pause; see guard.Start).
+	NoCooldown bool
 	// Precheck reads the target's state upstream (see guard.Start).
 	Precheck func(ctx context.Context) (guard.State, error)
 	// Run is the upstream start; it returns the backend's request id, if any.
 	Run func(ctx context.Context) (upstreamRequestID string, err error)
-	// Location is the status resource a 202 points at.
+	// Location is the status resource the answer points at.
 	Location string
-	// Started is the 202 body.
+	// Status is the answer's status: 0 means 202 (the backend accepted work
+	// that goes on); 200 suits an action that is over when the backend
+	// answers (a pause), and is also the answer when Precheck found nothing
+	// to do.
+	Status int
+	// Started is the answer's body.
 	Started func(res startResult) any
 }
 
@@ -68,9 +77,10 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	res := startResult{RequestID: requestIDFrom(ctx)}
 	out, err := s.Guard.Start(ctx, guard.Start{
 		Key:      spec.Key,
-		Force:    spec.Query.Force,
-		DryRun:   spec.Query.DryRun,
-		Precheck: spec.Precheck,
+		Force:      spec.Query.Force,
+		DryRun:     spec.Query.DryRun,
+		NoCooldown: spec.NoCooldown,
+		Precheck:   spec.Precheck,
 		Run: func(ctx context.Context) error {
 			var err error
 			res.UpstreamRequestID, err = spec.Run(ctx)
@@ -85,8 +95,9 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	return res, err
 }
 
-// start runs spec and answers it: 202 with Location and spec.Started's body,
-// 200 with the decision on a dry run, or the error for the handler to return.
+// start runs spec and answers it: spec.Status (202 by default; 200 when
+// nothing needed doing) with Location and spec.Started's body, 200 with the
+// decision on a dry run, or the error for the handler to return.
 func (s *server) start(w http.ResponseWriter, r *http.Request, spec startSpec) error {
 	res, err := s.runStart(r.Context(), spec)
 	switch {
@@ -95,8 +106,12 @@ func (s *server) start(w http.ResponseWriter, r *http.Request, spec startSpec) e
 	case spec.Query.DryRun:
 		encode(w, http.StatusOK, dryRunAnswer(res.Outcome, spec.Target))
 	default:
+		status := cmp.Or(spec.Status, http.StatusAccepted)
+		if res.Done {
+			status = http.StatusOK
+		}
 		w.Header().Set("Location", spec.Location)
-		encode(w, http.StatusAccepted, spec.Started(res))
+		encode(w, status, spec.Started(res))
 	}
 	return nil
 }
@@ -126,7 +141,8 @@ func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err
 }
 
 // decision names what a start came to: "started", "would-start" (a dry run),
-// "would-refuse:<reason>" (a dry run the guard would refuse), or the problem
+// "would-refuse:<reason>" (a dry run the guard would refuse), "unchanged" or
+// "would-be-unchanged" (the target was already as the action leaves it), or the problem
 // type's slug of a start that failed or was refused ("cooldown",
 // "already-running", "upstream-timeout"...).
 func decision(spec startSpec, res startResult, err error) string {
@@ -135,6 +151,10 @@ func decision(spec startSpec, res startResult, err error) string {
 		return strings.TrimPrefix(problemFor(err).Type, problemTypePrefix)
 	case res.Refusal != nil:
 		return "would-refuse:" + res.Refusal.Reason.String()
+	case res.Done && spec.Query.DryRun:
+		return "would-be-unchanged"
+	case res.Done:
+		return "unchanged"
 	case spec.Query.DryRun:
 		return "would-start"
 	}
@@ -177,7 +197,10 @@ type DryRun struct {
 
 // dryRunAnswer is the 200 body of a dry run.
 func dryRunAnswer(out guard.Outcome, target string) DryRun {
-	d := DryRun{DryRun: true, WouldStart: out.Refusal == nil, PreviousStatus: out.PreviousStatus}
+	d := DryRun{DryRun: true, WouldStart: out.Refusal == nil && !out.Done, PreviousStatus: out.PreviousStatus}
+	if out.Done {
+		d.Detail = "it is already " + out.PreviousStatus + "; nothing would be sent"
+	}
 	if out.Refusal != nil {
 		p := problemFor(about(target, out.Refusal))
 		d.Reason, d.Detail = &p.Type, p.Detail

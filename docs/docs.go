@@ -375,6 +375,539 @@ const docTemplate = `{
                 ]
             }
         },
+        "/applications/{applicationId}/jobs/{jobId}/pause": {
+            "post": {
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
+                "description": "Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of\n` + "`" + `Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job` + "`" + `. A paused job\nresumes where it stopped when started again.\n\nsyncgate reads the job first: a job already Paused answers 200 with changed=false and nothing is sent to\nGraph; a NotConfigured job is refused (422). A pause is never held back by a start's cooldown and claims\nnone. The answer is 200 with Location pointing at the job; with dryRun=true it is 200 with what a pause would\ndo. The call takes no body (an empty JSON object is accepted). Scope: ` + "`" + `SyncJobs.Manage` + "`" + `.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "jobs"
+                ],
+                "summary": "Pause a synchronization job",
+                "operationId": "pauseJob",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "format": "uuid",
+                        "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+                        "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
+                        "name": "applicationId",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "maxLength": 200,
+                        "type": "string",
+                        "x-example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f",
+                        "x-pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                        "description": "Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most",
+                        "name": "jobId",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "boolean",
+                        "default": false,
+                        "description": "Check only, send nothing (PowerShell -WhatIf): answers 200 with what a pause would do",
+                        "name": "dryRun",
+                        "in": "query"
+                    },
+                    {
+                        "maxLength": 128,
+                        "type": "string",
+                        "description": "Correlation id, 1 to 128 printable characters; echoed on the answer and logged",
+                        "name": "X-Request-ID",
+                        "in": "header"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The job is paused (changed says whether syncgate paused it or it already was); with dryRun=true, a DryRun body",
+                        "schema": {
+                            "$ref": "#/definitions/JobPaused"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "When not a dry run: the job, /applications/{applicationId}/jobs/{jobId}"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "validation or malformed-body: a bad path id, query parameter or body; errors lists every field",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient-scope: the token lacks the SyncJobs.Manage scope",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "not-found: Microsoft Graph does not know the application or the job",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "408": {
+                        "description": "request-timeout: the body did not arrive within the server's read timeout",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "409": {
+                        "description": "conflict: Graph reports a conflicting operation",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "413": {
+                        "description": "body-too-large: the body exceeds 64 KiB",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported-media-type: a body that is not application/json",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "422": {
+                        "description": "not-eligible: the job is NotConfigured (currentStatus)",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "500": {
+                        "description": "internal: the gateway failed; the request id finds the details in its log",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "502": {
+                        "description": "upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "503": {
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "When the backend asked to wait: seconds before retrying"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "504": {
+                        "description": "upstream-timeout: the backend did not answer in time",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    }
+                },
+                "x-dry-run-200": true,
+                "x-required-scopes": [
+                    "SyncJobs.Manage"
+                ]
+            }
+        },
+        "/applications/{applicationId}/jobs/{jobId}/restart": {
+            "post": {
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
+                "description": "Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what\nresetScope names (the Entra portal's \"Restart provisioning\"): the REST twin of\n` + "`" + `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = \"Watermark, Escrows\"}` + "`" + `.\nGraph lifts a quarantine only when resetScope holds QuarantineState or Full.\n\nGuarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless\nforce=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is\nrefused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a\nrestart would do. Scope: ` + "`" + `SyncJobs.Manage` + "`" + `.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "jobs"
+                ],
+                "summary": "Restart a synchronization job",
+                "operationId": "restartJob",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "format": "uuid",
+                        "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+                        "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
+                        "name": "applicationId",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "maxLength": 200,
+                        "type": "string",
+                        "x-example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f",
+                        "x-pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                        "description": "Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most",
+                        "name": "jobId",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "boolean",
+                        "default": false,
+                        "description": "Check only, restart nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a restart would do",
+                        "name": "dryRun",
+                        "in": "query"
+                    },
+                    {
+                        "type": "boolean",
+                        "default": false,
+                        "description": "Restart even if the job is Active (never skips eligibility or the cooldown)",
+                        "name": "force",
+                        "in": "query"
+                    },
+                    {
+                        "maxLength": 128,
+                        "type": "string",
+                        "description": "Correlation id, 1 to 128 printable characters; echoed on the answer and logged",
+                        "name": "X-Request-ID",
+                        "in": "header"
+                    },
+                    {
+                        "description": "What to reset; empty or omitted: Graph's default restart, with no criteria",
+                        "name": "body",
+                        "in": "body",
+                        "schema": {
+                            "$ref": "#/definitions/RestartRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "dryRun=true: what a restart would do; nothing was restarted",
+                        "schema": {
+                            "$ref": "#/definitions/DryRun"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "202": {
+                        "description": "The job was restarted",
+                        "schema": {
+                            "$ref": "#/definitions/JobRestarted"
+                        },
+                        "headers": {
+                            "Location": {
+                                "type": "string",
+                                "description": "The job: /applications/{applicationId}/jobs/{jobId}"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "validation or malformed-body: a bad path id, query parameter or body; errors lists every field",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient-scope: the token lacks the SyncJobs.Manage scope",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "404": {
+                        "description": "not-found: Microsoft Graph does not know the application or the job",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "408": {
+                        "description": "request-timeout: the body did not arrive within the server's read timeout",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "409": {
+                        "description": "already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "413": {
+                        "description": "body-too-large: the body exceeds 64 KiB",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "415": {
+                        "description": "unsupported-media-type: a body that is not application/json",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "422": {
+                        "description": "not-eligible: the job is NotConfigured or in another status syncgate does not restart from (currentStatus)",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "cooldown: the job was started or restarted too recently; Retry-After and retryAfter say when to try again",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until the cooldown ends"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "500": {
+                        "description": "internal: the gateway failed; the request id finds the details in its log",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "502": {
+                        "description": "upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "503": {
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "When the backend asked to wait: seconds before retrying"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "504": {
+                        "description": "upstream-timeout: the backend did not answer in time",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    }
+                },
+                "x-required-scopes": [
+                    "SyncJobs.Manage"
+                ]
+            }
+        },
         "/applications/{applicationId}/jobs/{jobId}/start": {
             "post": {
                 "security": [
@@ -2191,6 +2724,49 @@ const docTemplate = `{
                 }
             }
         },
+        "JobPaused": {
+            "type": "object",
+            "required": [
+                "applicationId",
+                "changed",
+                "jobId",
+                "previousStatus",
+                "requestId",
+                "status"
+            ],
+            "properties": {
+                "applicationId": {
+                    "type": "string",
+                    "example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3"
+                },
+                "changed": {
+                    "description": "Changed is true when syncgate paused the job, false when it was already Paused (nothing was sent to Graph).",
+                    "type": "boolean",
+                    "example": true
+                },
+                "jobId": {
+                    "type": "string",
+                    "example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"
+                },
+                "previousStatus": {
+                    "type": "string",
+                    "example": "Active"
+                },
+                "requestId": {
+                    "type": "string",
+                    "example": "0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"
+                },
+                "status": {
+                    "description": "Status is the job's status now: Paused.",
+                    "type": "string",
+                    "example": "Paused"
+                },
+                "upstreamRequestId": {
+                    "type": "string",
+                    "example": "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"
+                }
+            }
+        },
         "JobQuarantine": {
             "type": "object",
             "required": [
@@ -2226,6 +2802,57 @@ const docTemplate = `{
                 "seriesCount": {
                     "type": "integer",
                     "example": 3
+                }
+            }
+        },
+        "JobRestarted": {
+            "type": "object",
+            "required": [
+                "applicationId",
+                "jobId",
+                "previousStatus",
+                "requestId",
+                "resetScope"
+            ],
+            "properties": {
+                "applicationId": {
+                    "type": "string",
+                    "example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3"
+                },
+                "jobId": {
+                    "type": "string",
+                    "example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f"
+                },
+                "previousStatus": {
+                    "type": "string",
+                    "example": "Quarantine"
+                },
+                "requestId": {
+                    "type": "string",
+                    "example": "0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c"
+                },
+                "resetScope": {
+                    "description": "ResetScope is what was reset, as asked; empty means Graph's default.",
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "enum": [
+                            "Watermark",
+                            "Escrows",
+                            "QuarantineState",
+                            "ConnectorDataStore",
+                            "Full",
+                            "None"
+                        ]
+                    },
+                    "example": [
+                        "Watermark",
+                        "QuarantineState"
+                    ]
+                },
+                "upstreamRequestId": {
+                    "type": "string",
+                    "example": "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"
                 }
             }
         },
@@ -2482,6 +3109,32 @@ const docTemplate = `{
                         {
                             "$ref": "#/definitions/UpstreamInfo"
                         }
+                    ]
+                }
+            }
+        },
+        "RestartRequest": {
+            "type": "object",
+            "properties": {
+                "resetScope": {
+                    "description": "ResetScope is what the job forgets before it runs again (Graph's criteria.resetScope): Watermark (the\nincremental sync's marker: the next run is a full cycle), Escrows, QuarantineState (lifts a quarantine),\nConnectorDataStore, Full (all of it) or None. Omitted: Graph's default restart, with no criteria.",
+                    "type": "array",
+                    "maxItems": 6,
+                    "uniqueItems": true,
+                    "items": {
+                        "type": "string",
+                        "enum": [
+                            "Watermark",
+                            "Escrows",
+                            "QuarantineState",
+                            "ConnectorDataStore",
+                            "Full",
+                            "None"
+                        ]
+                    },
+                    "example": [
+                        "Watermark",
+                        "QuarantineState"
                     ]
                 }
             }

@@ -31,7 +31,7 @@ const (
 )
 
 // allScopes are the default scope names, all of them.
-var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start"}
+var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start", "SyncJobs.Manage"}
 
 // The files of a demo's folder.
 const (
@@ -296,8 +296,15 @@ Start a Paused Graph synchronization job (202); a second identical call is refus
   curl -i -X POST -H 'Authorization: Bearer %[3]s' %[1]s/applications/%[9]s/jobs/%[10]s/start
   curl -s -H 'Authorization: Bearer %[3]s' %[1]s/applications/%[9]s/jobs/%[10]s
 
+Pause the Active Slack job (200, changed true; again: changed false, nothing sent to Graph):
+  curl -s -X POST -H 'Authorization: Bearer %[3]s' %[1]s/applications/%[11]s/jobs/%[12]s/pause
+
+Restart the quarantined ServiceNow job, resetting its quarantine and watermark ("Restart provisioning", 202):
+  curl -s -X POST -H 'Authorization: Bearer %[3]s' -H 'Content-Type: application/json' -d '{"resetScope":["QuarantineState","Watermark"]}' %[1]s/applications/%[13]s/jobs/%[14]s/restart
+
 Seeded organizations:
-`, base, sims.veeamURL, full, readOnly, org, veeamsim.WoodgroveID, sims.graphURL, sims.loginURL, graphsim.AWSObjectID, graphsim.AWSJobID)
+`, base, sims.veeamURL, full, readOnly, org, veeamsim.WoodgroveID, sims.graphURL, sims.loginURL, graphsim.AWSObjectID, graphsim.AWSJobID,
+		graphsim.SlackObjectID, graphsim.SlackJobID, graphsim.ServiceNowObjectID, graphsim.ServiceNowJobID)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, o := range veeamsim.SeedOrganizations() {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.ID, o.Name, o.Description)

@@ -70,17 +70,26 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 
 func call(t *testing.T, method, url, token string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, nil)
+	return callBody(t, method, url, token, "")
+}
+
+// callBody is call with a JSON body ("" for none).
+func callBody(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var body map[string]any
+	var answer map[string]any
 	data, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(data, &body)
-	return resp.StatusCode, body
+	_ = json.Unmarshal(data, &answer)
+	return resp.StatusCode, answer
 }
 
 // TestDemo runs `syncgate demo` as `make run` does and follows its printed
@@ -131,6 +140,29 @@ func TestDemo(t *testing.T) {
 	}
 	if _, job := call(t, "GET", strings.TrimSuffix(jm[1], "/start"), token); job["status"] != "Active" {
 		t.Fatalf("job after start: %v; want Active", job)
+	}
+
+	// The printed pause pauses the Active job, and a second one changes
+	// nothing; the printed restart restarts the quarantined job, lifting
+	// its quarantine.
+	pm := regexp.MustCompile(`curl -s -X POST -H 'Authorization: Bearer [^']+' (\S+/jobs/\S+/pause)`).FindStringSubmatch(out)
+	if pm == nil {
+		t.Fatalf("no job pause curl line in:\n%s", out)
+	}
+	for _, want := range []bool{true, false} {
+		if status, body := call(t, "POST", pm[1], token); status != http.StatusOK || body["changed"] != want {
+			t.Fatalf("job pause: %d %v; want 200 with changed %v", status, body, want)
+		}
+	}
+	rm := regexp.MustCompile(`-d '(\{"resetScope"[^']+)' (\S+/jobs/\S+/restart)`).FindStringSubmatch(out)
+	if rm == nil {
+		t.Fatalf("no job restart curl line in:\n%s", out)
+	}
+	if status, body := callBody(t, "POST", rm[2], token, rm[1]); status != http.StatusAccepted {
+		t.Fatalf("job restart: %d %v; want 202", status, body)
+	}
+	if _, job := call(t, "GET", strings.TrimSuffix(rm[2], "/restart"), token); job["status"] != "Active" || job["quarantine"] != nil {
+		t.Fatalf("job after restart: %v; want Active without quarantine", job)
 	}
 
 	// The read-only token reads but cannot start.

@@ -89,6 +89,7 @@ type Scopes struct {
 	OrganizationsSync string
 	SyncJobsRead      string
 	SyncJobsStart     string
+	SyncJobsManage    string
 }
 
 // Veeam is the Veeam Backup for Microsoft 365 backend's configuration.
@@ -311,6 +312,7 @@ func (c *Config) LogValue() slog.Value {
 			slog.String("organizations_sync", c.Scopes.OrganizationsSync),
 			slog.String("syncjobs_read", c.Scopes.SyncJobsRead),
 			slog.String("syncjobs_start", c.Scopes.SyncJobsStart),
+			slog.String("syncjobs_manage", c.Scopes.SyncJobsManage),
 		),
 		slog.Group("veeam",
 			slog.Bool("enabled", c.Veeam.Enabled()),

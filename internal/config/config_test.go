@@ -93,6 +93,7 @@ func TestLoadDefaults(t *testing.T) {
 			OrganizationsSync: "Organizations.Sync",
 			SyncJobsRead:      "SyncJobs.Read",
 			SyncJobsStart:     "SyncJobs.Start",
+			SyncJobsManage:    "SyncJobs.Manage",
 		},
 		Veeam: Veeam{APIVersion: "v8", Timeout: 30 * time.Second},
 		Graph: Graph{
@@ -146,6 +147,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SYNCGATE_SCOPE_ORGANIZATIONS_SYNC":          "Orgs.Sync",
 		"SYNCGATE_SCOPE_SYNCJOBS_READ":               "Jobs.Read",
 		"SYNCGATE_SCOPE_SYNCJOBS_START":              "Jobs.Start",
+		"SYNCGATE_SCOPE_SYNCJOBS_MANAGE":             "Jobs.Manage",
 		"SYNCGATE_VEEAM_URL":                         "https://vb365.example.com:4443/",
 		"SYNCGATE_VEEAM_API_VERSION":                 "v7",
 		"SYNCGATE_VEEAM_USERNAME":                    `EXAMPLE\svc-syncgate`,
@@ -194,7 +196,7 @@ func TestLoadEveryVariable(t *testing.T) {
 			CacheSize:     0,
 			CacheMaxAge:   90 * time.Second,
 		},
-		Scopes: Scopes{OrganizationsRead: "Orgs.Read", OrganizationsSync: "Orgs.Sync", SyncJobsRead: "Jobs.Read", SyncJobsStart: "Jobs.Start"},
+		Scopes: Scopes{OrganizationsRead: "Orgs.Read", OrganizationsSync: "Orgs.Sync", SyncJobsRead: "Jobs.Read", SyncJobsStart: "Jobs.Start", SyncJobsManage: "Jobs.Manage"},
 		Veeam: Veeam{
 			URL: "https://vb365.example.com:4443", APIVersion: "v7", Username: `EXAMPLE\svc-syncgate`,
 			Password: "veeam pass ", CAFile: veeamCA, Timeout: 15 * time.Second,

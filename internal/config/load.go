@@ -52,6 +52,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		OrganizationsSync: l.str(envScopeOrganizationsSync),
 		SyncJobsRead:      l.str(envScopeSyncJobsRead),
 		SyncJobsStart:     l.str(envScopeSyncJobsStart),
+		SyncJobsManage:    l.str(envScopeSyncJobsManage),
 	}
 	c.Veeam = l.veeam()
 	c.Graph = l.graph()

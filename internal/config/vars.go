@@ -28,6 +28,7 @@ const (
 	envScopeOrganizationsSync = "SYNCGATE_SCOPE_ORGANIZATIONS_SYNC"
 	envScopeSyncJobsRead      = "SYNCGATE_SCOPE_SYNCJOBS_READ"
 	envScopeSyncJobsStart     = "SYNCGATE_SCOPE_SYNCJOBS_START"
+	envScopeSyncJobsManage    = "SYNCGATE_SCOPE_SYNCJOBS_MANAGE"
 
 	envVeeamURL                = "SYNCGATE_VEEAM_URL"
 	envVeeamAPIVersion         = "SYNCGATE_VEEAM_API_VERSION"
@@ -110,6 +111,7 @@ func Vars() []VarDoc {
 		{Name: envScopeOrganizationsSync, Default: "Organizations.Sync", Description: "Scope (or app role) that POST /organizations/.../sync requires."},
 		{Name: envScopeSyncJobsRead, Default: "SyncJobs.Read", Description: "Scope (or app role) that GET /applications/.../jobs... requires."},
 		{Name: envScopeSyncJobsStart, Default: "SyncJobs.Start", Description: "Scope (or app role) that POST /applications/.../jobs/.../start requires."},
+		{Name: envScopeSyncJobsManage, Default: "SyncJobs.Manage", Description: "Scope (or app role) that POST /applications/.../jobs/.../pause and .../restart require."},
 
 		{Name: envVeeamURL, Description: "Veeam Backup for Microsoft 365 REST base URL: https, host and optional port, no path (https://vb365.example.com:4443). Unset: the Veeam routes are not offered (they answer 503); set, SYNCGATE_VEEAM_USERNAME and SYNCGATE_VEEAM_PASSWORD are required."},
 		{Name: envVeeamAPIVersion, Default: "v8", Description: "Veeam REST API version path segment (v<number>)."},

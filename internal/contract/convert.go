@@ -36,6 +36,9 @@ const problemJSON = "application/problem+json"
 //     operation with that status (examples, captured by the api tests:
 //     {"METHOD /path": {"status": answer}}), so that Swagger UI shows real
 //     answers rather than ones it makes up from the schema;
+//   - an operation marked x-dry-run-200 (an action whose real answer is
+//     200 too, such as a pause) answers 200 with either its own body or,
+//     with dryRun=true, the DryRun body: oneOf the two;
 //   - servers is [{url: "/"}]: the contract is served by the gateway it
 //     describes, so Swagger UI calls the same origin.
 //
@@ -98,7 +101,26 @@ func complete(doc *openapi3.T) {
 			for code, ref := range op.Responses.Map() {
 				completeResponse(code, ref.Value)
 			}
+			if _, ok := op.Extensions["x-dry-run-200"]; ok {
+				delete(op.Extensions, "x-dry-run-200")
+				orDryRun(op.Responses.Value("200"), doc.Components.Schemas["DryRun"])
+			}
 		}
+	}
+}
+
+// orDryRun makes a 200 answer's JSON schema oneOf its own and DryRun.
+func orDryRun(r *openapi3.ResponseRef, dryRun *openapi3.SchemaRef) {
+	if r == nil || r.Value == nil || dryRun == nil {
+		return
+	}
+	for ct, media := range r.Value.Content {
+		if media == nil || media.Schema == nil || !isJSON(ct) {
+			continue
+		}
+		media.Schema = &openapi3.SchemaRef{Value: &openapi3.Schema{OneOf: openapi3.SchemaRefs{
+			media.Schema, {Ref: "#/components/schemas/DryRun", Value: dryRun.Value},
+		}}}
 	}
 }
 

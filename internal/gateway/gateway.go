@@ -70,6 +70,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		Scopes: api.Scopes{
 			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
+			SyncJobsManage: cfg.Scopes.SyncJobsManage,
 		},
 		Guard: guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
 		Ready: verifier.Ready,

@@ -6,10 +6,12 @@
 package graph
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -185,6 +187,7 @@ type call struct {
 	method     string // GET, POST
 	path       string // escaped, from the base URL's path on: "/beta/applications/..."
 	query      string // encoded query, without "?"; "" for none
+	body       []byte // JSON body; nil for none
 	idempotent bool   // safe to send again after an unclear failure
 }
 
@@ -228,9 +231,16 @@ func (c *Client) sender(cl call, tok string) func(context.Context) (*http.Respon
 	attempt := 0
 	return func(ctx context.Context) (*http.Response, error) {
 		attempt++
-		req, err := http.NewRequestWithContext(ctx, cl.method, target, nil)
+		var body io.Reader
+		if cl.body != nil {
+			body = bytes.NewReader(cl.body)
+		}
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, body)
 		if err != nil {
 			return nil, fmt.Errorf("build request: %w", err)
+		}
+		if cl.body != nil {
+			req.Header.Set("Content-Type", "application/json")
 		}
 		req.Header["Authorization"] = c.authorization(tok)
 		return c.send(ctx, req, cl.path, attempt)

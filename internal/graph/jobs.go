@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -113,13 +114,61 @@ func (c *Client) JobStatus(ctx context.Context, applicationID, jobID string) (st
 // did not act on it: the connection failed before the request was written,
 // or 429 or 503 came back.
 func (c *Client) StartJob(ctx context.Context, applicationID, jobID string) (StartResult, error) {
-	const op = "start job"
+	return c.act(ctx, "start job", applicationID, jobID, "/start", nil)
+}
+
+// PauseJob pauses a synchronization job (POST {root}/jobs/{jobId}/pause, no
+// body; Graph answers 204). It is sent again only when Graph shows it did not
+// act on it, as StartJob.
+func (c *Client) PauseJob(ctx context.Context, applicationID, jobID string) (StartResult, error) {
+	return c.act(ctx, "pause job", applicationID, jobID, "/pause", nil)
+}
+
+// The reset scopes of a restart (Graph's synchronizationJobRestartScope
+// flags): what the job forgets before it runs again.
+const (
+	ResetWatermark          = "Watermark"
+	ResetEscrows            = "Escrows"
+	ResetQuarantineState    = "QuarantineState"
+	ResetConnectorDataStore = "ConnectorDataStore"
+	ResetFull               = "Full"
+	ResetNone               = "None"
+)
+
+// restartBody is restart's body: the reset scopes as one comma-separated
+// string, as Graph's flags enum is written.
+type restartBody struct {
+	Criteria struct {
+		ResetScope string `json:"resetScope"`
+	} `json:"criteria"`
+}
+
+// RestartJob restarts a synchronization job (POST {root}/jobs/{jobId}/restart
+// with {"criteria":{"resetScope":"Watermark, Escrows"}}; Graph answers 204).
+// No scopes sends no body: Graph's own default. It is sent again only when
+// Graph shows it did not act on it, as StartJob.
+func (c *Client) RestartJob(ctx context.Context, applicationID, jobID string, resetScope []string) (StartResult, error) {
+	var body []byte
+	if len(resetScope) > 0 {
+		var rb restartBody
+		rb.Criteria.ResetScope = strings.Join(resetScope, ", ")
+		var err error
+		if body, err = json.Marshal(rb); err != nil {
+			return StartResult{}, err
+		}
+	}
+	return c.act(ctx, "restart job", applicationID, jobID, "/restart", body)
+}
+
+// act sends one job action (start, pause, restart): a POST that Graph
+// answers with 204.
+func (c *Client) act(ctx context.Context, op, applicationID, jobID, action string, body []byte) (StartResult, error) {
 	ctx = c.correlate(ctx)
 	path, err := c.jobPath(ctx, op, applicationID, jobID)
 	if err != nil {
 		return StartResult{}, err
 	}
-	requestID, err := c.do(ctx, call{op: op, method: http.MethodPost, path: path + "/start"}, nil)
+	requestID, err := c.do(ctx, call{op: op, method: http.MethodPost, path: path + action, body: body}, nil)
 	if err != nil {
 		return StartResult{}, c.jobError(applicationID, err)
 	}

@@ -54,6 +54,9 @@ type State struct {
 	Status     string // the target's status, as the caller should see it
 	Busy       bool   // already running or queued: refused unless forced
 	Ineligible string // non-empty: why the target can never be started as it is
+	// Done: the target is already as the action would leave it (a pause of
+	// a Paused job), so nothing is sent upstream and nothing is claimed.
+	Done bool
 }
 
 // Start describes one start attempt.
@@ -61,6 +64,9 @@ type Start struct {
 	Key      string                                   // the target, unique across kinds ("veeam/organization/<id>", "graph/job/<app>/<job>")
 	Force    bool                                     // skip the busy check (never the cooldown, never eligibility)
 	DryRun   bool                                     // decide only: nothing is started, nothing claimed
+	// NoCooldown: the action neither claims nor respects a cooldown (a
+	// pause: stopping a job must never wait for a start's cooldown).
+	NoCooldown bool
 	Precheck func(ctx context.Context) (State, error) // read the target's state upstream
 	Run      func(ctx context.Context) error          // the upstream start
 }
@@ -69,6 +75,9 @@ type Start struct {
 type Outcome struct {
 	Started        bool
 	PreviousStatus string
+	// Done is set when the target was already as the action would leave
+	// it: nothing was (or would be) sent upstream.
+	Done bool
 	// Refusal is set on a dry run that would have been refused.
 	Refusal *Refusal
 }
@@ -101,10 +110,11 @@ func (p *Policy) Start(ctx context.Context, s Start) (Outcome, error) {
 		}
 		return out, out.Refusal
 	}
-	if s.DryRun {
+	if s.DryRun || out.Done {
 		return out, nil
 	}
-	if p.cooldown > 0 {
+	cooldown := p.cooldown > 0 && !s.NoCooldown
+	if cooldown {
 		claimed, left, err := p.store.Claim(ctx, s.Key, p.cooldown)
 		if err != nil {
 			return out, fmt.Errorf("guard: claim %s: %w", s.Key, err)
@@ -114,7 +124,7 @@ func (p *Policy) Start(ctx context.Context, s Start) (Outcome, error) {
 		}
 	}
 	if err := s.Run(ctx); err != nil {
-		if p.cooldown > 0 && notActedOn(err) {
+		if cooldown && notActedOn(err) {
 			// The backend shows it did nothing: let the caller try again now.
 			// Release on a fresh context so a cancelled request still releases.
 			_ = p.store.Delete(context.WithoutCancel(ctx), s.Key)
@@ -129,7 +139,7 @@ func (p *Policy) Start(ctx context.Context, s Start) (Outcome, error) {
 // the upstream precheck.
 func (p *Policy) decide(ctx context.Context, s Start) (Outcome, error) {
 	var out Outcome
-	if p.cooldown > 0 {
+	if p.cooldown > 0 && !s.NoCooldown {
 		left, found, err := p.store.TTL(ctx, s.Key)
 		if err != nil {
 			return out, fmt.Errorf("guard: cooldown %s: %w", s.Key, err)
@@ -160,6 +170,8 @@ func (p *Policy) decide(ctx context.Context, s Start) (Outcome, error) {
 	case st.Busy && !s.Force:
 		out.Refusal = &Refusal{Reason: Busy, Status: st.Status,
 			Detail: fmt.Sprintf("it is already %s; starting it again is refused (use force=true to override)", st.Status)}
+	case st.Done:
+		out.Done = true
 	}
 	return out, nil
 }

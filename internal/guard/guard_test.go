@@ -178,3 +178,33 @@ func TestPolicyWithoutCooldown(t *testing.T) {
 		t.Fatalf("starts = %d; want 3 with cooldown disabled", tg.starts.Load())
 	}
 }
+
+// TestPolicyDoneAndNoCooldown: a target already as the action leaves it is
+// not acted on (nor claimed); an action without cooldown neither claims one
+// nor is held back by one.
+func TestPolicyDoneAndNoCooldown(t *testing.T) {
+	ctx := context.Background()
+	p := guard.New(store.NewMemory(nil), time.Minute)
+	done := &target{state: guard.State{Status: "Paused", Done: true}}
+	for _, dry := range []bool{false, true} {
+		out, err := p.Start(ctx, done.start("k", false, dry))
+		if err != nil || !out.Done || out.Started || out.Refusal != nil || done.starts.Load() != 0 {
+			t.Fatalf("dry=%v: %+v, %v, %d runs; want Done and nothing run", dry, out, err, done.starts.Load())
+		}
+	}
+	idle := &target{state: guard.State{Status: "Paused"}}
+	if _, err := p.Start(ctx, idle.start("k", false, false)); err != nil {
+		t.Fatalf("the Done outcome claimed the cooldown: %v", err)
+	}
+	active := &target{state: guard.State{Status: "Active"}}
+	for range 2 {
+		s := active.start("k", false, false)
+		s.NoCooldown = true
+		if out, err := p.Start(ctx, s); err != nil || !out.Started {
+			t.Fatalf("no-cooldown action in the cooldown: %+v, %v", out, err)
+		}
+	}
+	if _, err := p.Start(ctx, idle.start("k", false, false)); !errors.As(err, new(*guard.Refusal)) {
+		t.Fatalf("the cooldown is gone after no-cooldown actions: %v", err)
+	}
+}

@@ -143,7 +143,11 @@ func (g *Graph) actOnJob(w http.ResponseWriter, r *http.Request, a *Application,
 // pauseJob serves POST /{ver}/{root}/{id}/synchronization/jobs/{jobId}/pause:
 // any configured job becomes Paused; NotConfigured is 400.
 func (g *Graph) pauseJob(w http.ResponseWriter, r *http.Request) {
-	a := g.jobTarget(w, r, nil, RoleSyncReadWrite)
+	a := g.jobTarget(w, r, func() {
+		g.mu.Lock()
+		g.pauseCalls[r.PathValue("jobId")]++
+		g.mu.Unlock()
+	}, RoleSyncReadWrite)
 	if a == nil {
 		return
 	}
@@ -181,10 +185,14 @@ func (g *Graph) restartJob(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	scopes, ok := g.readRestart(w, r)
+	scopes, raw, ok := g.readRestart(w, r)
 	if !ok {
 		return
 	}
+	id := r.PathValue("jobId")
+	g.mu.Lock()
+	g.restarts[id] = append(g.restarts[id], raw)
+	g.mu.Unlock()
 	lift := scopes["QuarantineState"] || scopes["Full"]
 	g.actOnJob(w, r, a, r.PathValue("jobId"), func(j *Job) {
 		if j.Status.Code == StatusQuarantine && !lift {
@@ -197,20 +205,21 @@ func (g *Graph) restartJob(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// readRestart reads restart's body and returns its reset scopes.
-func (g *Graph) readRestart(w http.ResponseWriter, r *http.Request) (map[string]bool, bool) {
+// readRestart reads restart's body and returns its reset scopes, and the
+// resetScope string as sent.
+func (g *Graph) readRestart(w http.ResponseWriter, r *http.Request) (map[string]bool, string, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
 		g.writeError(w, r, http.StatusBadRequest, CodeBadRequest, errBadPayload)
-		return nil, false
+		return nil, "", false
 	}
 	scopes := map[string]bool{}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return scopes, true
+		return scopes, "", true
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		g.writeError(w, r, http.StatusBadRequest, CodeBadRequest, errBadPayload)
-		return nil, false
+		return nil, "", false
 	}
 	var rb restartBody
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -222,21 +231,21 @@ func (g *Graph) readRestart(w http.ResponseWriter, r *http.Request) (map[string]
 				"Make sure to only use property names that are defined by the type.", strings.ReplaceAll(name, `"`, "'"))
 		}
 		g.writeError(w, r, http.StatusBadRequest, CodeBadRequest, msg)
-		return nil, false
+		return nil, "", false
 	}
 	if rb.Criteria == nil || rb.Criteria.ResetScope == "" {
-		return scopes, true
+		return scopes, "", true
 	}
 	for _, s := range strings.Split(rb.Criteria.ResetScope, ",") {
 		s = strings.TrimSpace(s)
 		if !restartScope(s) {
 			g.writeError(w, r, http.StatusBadRequest, CodeBadRequest,
 				fmt.Sprintf("Cannot convert the literal '%s' to the expected type 'microsoft.graph.synchronizationJobRestartScope'.", s))
-			return nil, false
+			return nil, "", false
 		}
 		scopes[s] = true
 	}
-	return scopes, true
+	return scopes, rb.Criteria.ResetScope, true
 }
 
 func errString(err error) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -68,6 +69,8 @@ type Graph struct {
 	mu           sync.Mutex
 	startCalls   map[string]int
 	activeStarts map[string]int
+	pauseCalls   map[string]int
+	restarts     map[string][]string // each restart's resetScope, as sent
 }
 
 // New returns a simulated Graph for opts.
@@ -83,6 +86,8 @@ func New(opts GraphOptions) *Graph {
 		byAppID:      map[string]*Application{},
 		startCalls:   map[string]int{},
 		activeStarts: map[string]int{},
+		pauseCalls:   map[string]int{},
+		restarts:     map[string][]string{},
 	}
 	if g.clock == nil {
 		g.clock = sim.SystemClock{}
@@ -147,6 +152,23 @@ func (g *Graph) StartsWhileActive(jobID string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.activeStarts[jobID]
+}
+
+// PauseCalls returns how many pause requests for jobID got past
+// authentication, whatever they answered.
+func (g *Graph) PauseCalls(jobID string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.pauseCalls[jobID]
+}
+
+// Restarts returns the criteria.resetScope of each restart request for jobID
+// that got past authentication, in order, as sent ("" for a restart without
+// criteria).
+func (g *Graph) Restarts(jobID string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.restarts[jobID])
 }
 
 // Job returns a copy of a job of the application whose object id, appId or
