@@ -40,6 +40,7 @@ func (s stubOrgs) StartSync(context.Context, string, veeam.SyncRequest) error { 
 func (s stubOrgs) SyncState(context.Context, string) (veeam.SyncState, error) {
 	return veeam.SyncState{}, s.err
 }
+func (s stubOrgs) SyncStates(context.Context) ([]veeam.SyncState, error) { return nil, s.err }
 
 // stubJobs is a JobStarter whose every call fails with err.
 type stubJobs struct{ err error }
@@ -153,6 +154,28 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		return resp
 	}
 
+	// sendWith sends a bodiless request with extra headers.
+	sendWith := func(to target, method, path string, header map[string]string) *http.Response {
+		t.Helper()
+		hr, err := http.NewRequest(method, to.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("Authorization", "Bearer "+to.token)
+		hr.Header.Set("X-Request-ID", exampleRequestID)
+		for k, v := range header {
+			hr.Header.Set(k, v)
+		}
+		resp, err := to.client.Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		return resp
+	}
+
 	// fill puts seeded ids into a path template; refused picks targets a
 	// start refuses as not eligible.
 	fill := func(path string, refused bool) string {
@@ -186,6 +209,11 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 				return send(live, method, p, "", ""), true
 			case isStart:
 				return send(live, method, p+"?dryRun=true", "", ""), true
+			case method == "GET" && path == "/organizations/sync":
+				// Every organization's state, before the bulk start's 200
+				// (on live) changes one.
+				fresh, _ := newReal()
+				return send(fresh, method, p, "", ""), true
 			case method == "POST":
 				return send(live, method, p, `{"organizationIds":["`+veeamsim.FabrikamID+`"]}`, "application/json"), true
 			}
@@ -195,6 +223,10 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 			return send(fresh, method, p, "", ""), true
 		case 301:
 			return send(live, method, p, "", ""), true
+		case 304:
+			etag := send(live, method, p, "", "").Header.Get("ETag")
+			r := sendWith(live, method, p, map[string]string{"If-None-Match": etag})
+			return r, true
 		case 400:
 			return send(live, method, p+"?bogus=1", "", ""), true
 		case 401:

@@ -51,6 +51,9 @@ type env struct {
 	minter *auth.Minter
 	token  string // every scope
 	logs   *logBuffer
+	// stop ends the context gateway.New was given, as serve's does when
+	// the gateway begins to shut down.
+	stop context.CancelFunc
 }
 
 type envOptions struct {
@@ -122,6 +125,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	// Every answer of the suite is checked against openapi.yaml.
 	e.gw.Client().Transport = contractChecker.Transport(e.gw.Client().Transport)
 	e.token = e.mint(allScopes...)
+	e.stop = cancel
 	return e
 }
 

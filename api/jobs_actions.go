@@ -20,6 +20,7 @@ type pauseQuery struct {
 //
 //	@Summary		Pause a synchronization job
 //	@ID			pauseJob
+//	@x-ms-visibility	"important"
 //	@Description	Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
 //	@Description	`Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`. A paused job
 //	@Description	resumes where it stopped when started again.
@@ -30,9 +31,9 @@ type pauseQuery struct {
 //	@Description	do. The call takes no body (an empty JSON object is accepted). Scope: `SyncJobs.Manage`.
 //	@Tags			jobs
 //	@Produce		json
-//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
-//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
-//	@Param			dryRun			query	bool	false	"Check only, send nothing (PowerShell -WhatIf): answers 200 with what a pause would do"	default(false)
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Application ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-ms-summary=Job ID,x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
+//	@Param			dryRun			query	bool	false	"Check only, send nothing (PowerShell -WhatIf): answers 200 with what a pause would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	JobPaused	"The job is paused (changed says whether syncgate paused it or it already was); with dryRun=true, a DryRun body"
 //	@Failure		400	{object}	Problem	"validation or malformed-body: a bad path id, query parameter or body; errors lists every field"
@@ -108,6 +109,7 @@ func jobPause(jobs JobStarter, p jobPath, q pauseQuery) startSpec {
 //
 //	@Summary		Restart a synchronization job
 //	@ID			restartJob
+//	@x-ms-visibility	"important"
 //	@Description	Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
 //	@Description	resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
 //	@Description	`Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
@@ -120,10 +122,10 @@ func jobPause(jobs JobStarter, p jobPath, q pauseQuery) startSpec {
 //	@Tags			jobs
 //	@Accept			json
 //	@Produce		json
-//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
-//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
-//	@Param			dryRun			query	bool	false	"Check only, restart nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a restart would do"	default(false)
-//	@Param			force			query	bool	false	"Restart even if the job is Active (never skips eligibility or the cooldown)"	default(false)
+//	@Param			applicationId	path	string	true	"Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Application ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3)
+//	@Param			jobId			path	string	true	"Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most"	maxlength(200)	extensions(x-ms-summary=Job ID,x-pattern=^[A-Za-z0-9][A-Za-z0-9._-]*$,x-example=aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f)
+//	@Param			dryRun			query	bool	false	"Check only, restart nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a restart would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
+//	@Param			force			query	bool	false	"Restart even if the job is Active (never skips eligibility or the cooldown)"	default(false)	extensions(x-ms-summary=Force,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Param			body			body	RestartRequest	false	"What to reset; empty or omitted: Graph's default restart, with no criteria"
 //	@Success		200	{object}	DryRun	"dryRun=true: what a restart would do; nothing was restarted"

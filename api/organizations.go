@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/telemetry"
@@ -99,16 +101,96 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 //	@x-ms-visibility	"important"
 //	@Description	Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
 //	@Description	Running while a sync is under way, else the last result (Success or Error), or None; current and last
-//	@Description	give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//	@Description	give the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers
+//	@Description	that report it (null on older ones). Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//	@Description
+//	@Description	Every answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a
+//	@Description	change without polling, add `Prefer: wait=N` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon
+//	@Description	as the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;
+//	@Description	Preference-Applied says how long the gateway was prepared to wait (less than N when the server's write
+//	@Description	timeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,
+//	@Description	and a wait ends early, with the last state read, when the gateway shuts down.
 //	@Tags			organizations
 //	@Produce		json
 //	@Param			organizationId	path	string	true	"Veeam organization id, a GUID (case-insensitive)"	Format(uuid)	extensions(x-ms-summary=Organization ID,x-pattern=^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$,x-example=62c4ab35-68fb-4a48-ae4d-8103635b9526)
+//	@Param			If-None-Match	header	string	false	"ETags of states already seen: 304 when the state is still one of them; with Prefer: wait, what to wait for a change from"	extensions(x-ms-summary=If-None-Match,x-ms-visibility=advanced)
+//	@Param			Prefer			header	string	false	"wait=N (RFC 7240): with If-None-Match, wait up to N seconds (at most 60) for the state to change"	extensions(x-ms-summary=Prefer,x-ms-visibility=advanced,x-example=wait=30)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
 //	@Success		200	{object}	SyncStatus	"The synchronization state"
-//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Success		304	"The state is still the one If-None-Match names (no Prefer: wait)"
+//	@Failure		400	{object}	Problem	"validation: a bad path id, query parameter or Prefer wait; errors lists every field"
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
 //	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
+//	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
+//	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
+//	@Header			200,304	{string}	ETag	"The state's entity tag, for If-None-Match"
+//	@Header			200	{string}	Preference-Applied	"When the request waited (Prefer: wait with If-None-Match): wait=N, the seconds the gateway was prepared to wait"
+//	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Security		bearer
+//	@x-required-scopes	["Organizations.Read"]
+//	@Router			/organizations/{organizationId}/sync [get]
+func (s *server) handleGetSync() http.HandlerFunc {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := s.pathOrg(r)
+		wait, werr := preferWait(r.Header)
+		orgs, err := s.organizations(collect(err, werr, s.bind.query(r, &struct{}{})))
+		if err != nil {
+			return err
+		}
+		ctx, tags := r.Context(), ifNoneMatch(r.Header)
+		var reading syncReading
+		waiting := wait > 0 && len(tags) > 0
+		if waiting {
+			d := min(time.Duration(wait)*time.Second, MaxWait)
+			if deadline, ok := ctx.Deadline(); ok {
+				d = max(0, min(d, time.Until(deadline)-waitMargin))
+			}
+			if reading, err = s.watch.wait(ctx, s.Stopping, orgs, id, tags, d); err == nil {
+				w.Header().Set("Preference-Applied", "wait="+strconv.Itoa(int(d.Round(time.Second)/time.Second)))
+			}
+		} else {
+			var st veeam.SyncState
+			if st, err = orgs.SyncState(ctx, id); err == nil {
+				reading = newReading(toSyncStatus(st), time.Now())
+				s.watch.keep(id, reading)
+			}
+		}
+		if err != nil {
+			return about("organization "+id, err)
+		}
+		w.Header().Set("ETag", reading.etag)
+		if !waiting && matchesAny(tags, reading.etag) {
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		encode(w, http.StatusOK, reading.status)
+		return nil
+	})
+}
+
+// handleListSyncStates answers GET /organizations/sync.
+//
+//	@Summary		List every organization's synchronization state
+//	@ID			listOrganizationSyncStates
+//	@x-ms-visibility	"advanced"
+//	@Description	Reads the organization cache synchronization state of every organization in one Veeam call
+//	@Description	(GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.
+//	@Description	Replaces `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//	@Tags			organizations
+//	@Produce		json
+//	@Param			limit			query	int		false	"Page size"	minimum(1)	maximum(1000)	default(100)	extensions(x-ms-summary=Page size,x-ms-visibility=advanced)
+//	@Param			offset			query	int		false	"Items to skip"	minimum(0)	default(0)	extensions(x-ms-summary=Items to skip,x-ms-visibility=advanced)
+//	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Success		200	{object}	SyncStatusList	"A page of synchronization states"
+//	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
+//	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
+//	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
 //	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
@@ -118,11 +200,25 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Read"]
-//	@Router			/organizations/{organizationId}/sync [get]
-func (s *server) handleGetSync() http.HandlerFunc {
-	return s.readOrganization(func(ctx context.Context, orgs OrganizationSyncer, id string) (any, error) {
-		st, err := orgs.SyncState(ctx, id)
-		return toSyncStatus(st), err
+//	@Router			/organizations/sync [get]
+func (s *server) handleListSyncStates() http.HandlerFunc {
+	return s.handler(func(w http.ResponseWriter, r *http.Request) error {
+		q := pageQuery{Limit: 100}
+		orgs, err := s.organizations(s.bind.query(r, &q))
+		if err != nil {
+			return err
+		}
+		all, err := orgs.SyncStates(r.Context())
+		if err != nil {
+			return about("the organizations' synchronization states", err)
+		}
+		total := len(all)
+		out := SyncStatusList{Items: []SyncStatus{}, Offset: q.Offset, Limit: q.Limit, Total: &total}
+		for i := q.Offset; i < total && i < q.Offset+q.Limit; i++ {
+			out.Items = append(out.Items, toSyncStatus(all[i]))
+		}
+		encode(w, http.StatusOK, out)
+		return nil
 	})
 }
 

@@ -58,6 +58,34 @@ type SyncStatus struct {
 	Current *CurrentSync `json:"current" extensions:"x-nullable"`
 	// Last is the last finished synchronization, or null if there was none.
 	Last *LastSync `json:"last" extensions:"x-nullable"`
+	// Parts is the state of each part; null when the Veeam server does not report parts (servers before v8's per-part state).
+	Parts *SyncParts `json:"parts" extensions:"x-nullable"`
+}
+
+// SyncParts is the synchronization state of each part of an organization; a
+// part is null when Veeam reports nothing for it (never synchronized).
+type SyncParts struct {
+	Users        *PartSync `json:"users" extensions:"x-nullable"`
+	Groups       *PartSync `json:"groups" extensions:"x-nullable"`
+	GroupMembers *PartSync `json:"groupMembers" extensions:"x-nullable"`
+	Sites        *PartSync `json:"sites" extensions:"x-nullable"`
+}
+
+// PartSync is the synchronization state of one part.
+type PartSync struct {
+	// Status is Queued or Running while the part is being synchronized, else its last result (Success, Error), or None.
+	Status                 string       `json:"status" example:"Error"`
+	LastSuccessfulSyncTime *time.Time   `json:"lastSuccessfulSyncTime" extensions:"x-nullable" format:"date-time"`
+	Current                *CurrentSync `json:"current" extensions:"x-nullable"`
+	Last                   *LastSync    `json:"last" extensions:"x-nullable"`
+}
+
+// SyncStatusList is a page of every organization's synchronization state.
+type SyncStatusList struct {
+	Items  []SyncStatus `json:"items"`
+	Offset int          `json:"offset" example:"0"`
+	Limit  int          `json:"limit" example:"100"`
+	Total  *int         `json:"total" example:"4"`
 }
 
 // CurrentSync is a synchronization under way.
@@ -115,11 +143,34 @@ func toOrganization(o veeam.Organization) Organization {
 
 func toSyncStatus(s veeam.SyncState) SyncStatus {
 	out := SyncStatus{OrganizationID: s.OrganizationID, Status: s.Status()}
-	if c := s.CurrentSyncState; c != nil {
-		out.Current = &CurrentSync{Type: c.Type, Status: c.Status, ScheduledTime: c.ScheduledTime, StartTime: c.StartTime}
-	}
-	if l := s.LastSyncState; l != nil {
-		out.Last = &LastSync{Type: l.Type, Result: l.Result, StartTime: l.StartTime, EndTime: l.EndTime, Error: l.Error}
+	out.Current, out.Last = toCurrent(s.CurrentSyncState), toLast(s.LastSyncState)
+	if s.Parts != nil {
+		out.Parts = &SyncParts{
+			Users: toPart(s.Parts["users"]), Groups: toPart(s.Parts["groups"]),
+			GroupMembers: toPart(s.Parts["groupMembers"]), Sites: toPart(s.Parts["sites"]),
+		}
 	}
 	return out
+}
+
+func toPart(p *veeam.PartState) *PartSync {
+	if p == nil {
+		return nil
+	}
+	return &PartSync{Status: p.Status(), LastSuccessfulSyncTime: p.LastSuccessfulSyncTime,
+		Current: toCurrent(p.CurrentSyncState), Last: toLast(p.LastSyncState)}
+}
+
+func toCurrent(c *veeam.CurrentSync) *CurrentSync {
+	if c == nil {
+		return nil
+	}
+	return &CurrentSync{Type: c.Type, Status: c.Status, ScheduledTime: c.ScheduledTime, StartTime: c.StartTime}
+}
+
+func toLast(l *veeam.LastSync) *LastSync {
+	if l == nil {
+		return nil
+	}
+	return &LastSync{Type: l.Type, Result: l.Result, StartTime: l.StartTime, EndTime: l.EndTime, Error: l.Error}
 }

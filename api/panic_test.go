@@ -45,6 +45,7 @@ func (f fakeOrgs) StartSync(context.Context, string, veeam.SyncRequest) error { 
 func (f fakeOrgs) SyncState(context.Context, string) (veeam.SyncState, error) {
 	panic("not used")
 }
+func (f fakeOrgs) SyncStates(context.Context) ([]veeam.SyncState, error) { panic("not used") }
 
 // TestPanicBecomesProblem: a handler that panics answers a 500 problem with
 // the request id, and the panic is logged; the server keeps serving.

@@ -17,6 +17,7 @@ func addRoutes(r chi.Router, s *server) {
 
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations", s.handleListOrganizations())
 		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/sync", s.handleBulkSync())
+		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/sync", s.handleListSyncStates())
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}", s.handleGetOrganization())
 		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/{organizationId}/sync", s.handleStartSync())
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}/sync", s.handleGetSync())

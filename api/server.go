@@ -25,6 +25,7 @@ type OrganizationSyncer interface {
 	Organization(ctx context.Context, id string) (veeam.Organization, error)
 	StartSync(ctx context.Context, id string, req veeam.SyncRequest) error
 	SyncState(ctx context.Context, id string) (veeam.SyncState, error)
+	SyncStates(ctx context.Context) ([]veeam.SyncState, error)
 }
 
 var _ OrganizationSyncer = (*veeam.Client)(nil)
@@ -66,6 +67,12 @@ type Config struct {
 	// served on this listener (SYNCGATE_METRICS_ADDR), and the route then
 	// answers 404.
 	MetricsHandler http.Handler
+	// WaitPoll is how often an organization's state is read from Veeam for
+	// the requests waiting on it (Prefer: wait); 0 is DefaultWaitPoll.
+	WaitPoll time.Duration
+	// Stopping is closed when the gateway begins to shut down: waits end
+	// then, answering the last state read. nil never closes.
+	Stopping <-chan struct{}
 }
 
 // Metrics is what the api reports to the gateway's metrics
@@ -86,7 +93,8 @@ func (nopMetrics) ObserveStart(string, string)                       {}
 
 type server struct {
 	Config
-	bind binder
+	bind  binder
+	watch *syncWatch
 }
 
 // NewServer returns the gateway's HTTP handler.
@@ -103,7 +111,10 @@ func NewServer(cfg Config) http.Handler {
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
 	}
-	s := &server{Config: cfg, bind: newBinder()}
+	if cfg.WaitPoll <= 0 {
+		cfg.WaitPoll = DefaultWaitPoll
+	}
+	s := &server{Config: cfg, bind: newBinder(), watch: newSyncWatch(cfg.WaitPoll)}
 	r := chi.NewRouter()
 	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, limitBody(s.fail))
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {

@@ -396,6 +396,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-ms-summary": "Application ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
                         "name": "applicationId",
@@ -406,6 +407,7 @@ const docTemplate = `{
                         "maxLength": 200,
                         "type": "string",
                         "x-example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f",
+                        "x-ms-summary": "Job ID",
                         "x-pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
                         "description": "Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most",
                         "name": "jobId",
@@ -415,6 +417,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Dry run",
+                        "x-ms-visibility": "advanced",
                         "description": "Check only, send nothing (PowerShell -WhatIf): answers 200 with what a pause would do",
                         "name": "dryRun",
                         "in": "query"
@@ -614,6 +618,7 @@ const docTemplate = `{
                     }
                 },
                 "x-dry-run-200": true,
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Manage"
                 ]
@@ -643,6 +648,7 @@ const docTemplate = `{
                         "type": "string",
                         "format": "uuid",
                         "x-example": "fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3",
+                        "x-ms-summary": "Application ID",
                         "x-pattern": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
                         "description": "Object id of the Entra application (the cmdlet's -ApplicationId), a GUID (case-insensitive)",
                         "name": "applicationId",
@@ -653,6 +659,7 @@ const docTemplate = `{
                         "maxLength": 200,
                         "type": "string",
                         "x-example": "aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f",
+                        "x-ms-summary": "Job ID",
                         "x-pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
                         "description": "Synchronization job id (the cmdlet's -SynchronizationJobId): a letter or digit, then letters, digits, dots, underscores or hyphens, 200 characters at most",
                         "name": "jobId",
@@ -662,6 +669,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Dry run",
+                        "x-ms-visibility": "advanced",
                         "description": "Check only, restart nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a restart would do",
                         "name": "dryRun",
                         "in": "query"
@@ -669,6 +678,8 @@ const docTemplate = `{
                     {
                         "type": "boolean",
                         "default": false,
+                        "x-ms-summary": "Force",
+                        "x-ms-visibility": "advanced",
                         "description": "Restart even if the job is Active (never skips eligibility or the cooldown)",
                         "name": "force",
                         "in": "query"
@@ -903,6 +914,7 @@ const docTemplate = `{
                         }
                     }
                 },
+                "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Manage"
                 ]
@@ -1452,6 +1464,166 @@ const docTemplate = `{
             }
         },
         "/organizations/sync": {
+            "get": {
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
+                "description": "Reads the organization cache synchronization state of every organization in one Veeam call\n(GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.\nReplaces ` + "`" + `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "organizations"
+                ],
+                "summary": "List every organization's synchronization state",
+                "operationId": "listOrganizationSyncStates",
+                "parameters": [
+                    {
+                        "maximum": 1000,
+                        "minimum": 1,
+                        "type": "integer",
+                        "default": 100,
+                        "x-ms-summary": "Page size",
+                        "x-ms-visibility": "advanced",
+                        "description": "Page size",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "minimum": 0,
+                        "type": "integer",
+                        "default": 0,
+                        "x-ms-summary": "Items to skip",
+                        "x-ms-visibility": "advanced",
+                        "description": "Items to skip",
+                        "name": "offset",
+                        "in": "query"
+                    },
+                    {
+                        "maxLength": 128,
+                        "type": "string",
+                        "description": "Correlation id, 1 to 128 printable characters; echoed on the answer and logged",
+                        "name": "X-Request-ID",
+                        "in": "header"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A page of synchronization states",
+                        "schema": {
+                            "$ref": "#/definitions/SyncStatusList"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "400": {
+                        "description": "validation: a bad path id or query parameter; errors lists every field",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "401": {
+                        "description": "unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "403": {
+                        "description": "insufficient-scope: the token lacks the Organizations.Read scope",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "WWW-Authenticate": {
+                                "type": "string",
+                                "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "500": {
+                        "description": "internal: the gateway failed; the request id finds the details in its log",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "502": {
+                        "description": "upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "503": {
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "When the backend asked to wait: seconds before retrying"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "504": {
+                        "description": "upstream-timeout: the backend did not answer in time",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    }
+                },
+                "x-ms-visibility": "advanced",
+                "x-required-scopes": [
+                    "Organizations.Read"
+                ]
+            },
             "post": {
                 "security": [
                     {
@@ -1828,7 +2000,7 @@ const docTemplate = `{
                         "bearer": []
                     }
                 ],
-                "description": "Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or\nRunning while a sync is under way, else the last result (Success or Error), or None; current and last\ngive the details. Replaces ` + "`" + `Get-VBOOrganizationSynchronizationState` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.",
+                "description": "Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or\nRunning while a sync is under way, else the last result (Success or Error), or None; current and last\ngive the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers\nthat report it (null on older ones). Replaces ` + "`" + `Get-VBOOrganizationSynchronizationState` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.\n\nEvery answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a\nchange without polling, add ` + "`" + `Prefer: wait=N` + "`" + ` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon\nas the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;\nPreference-Applied says how long the gateway was prepared to wait (less than N when the server's write\ntimeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,\nand a wait ends early, with the last state read, when the gateway shuts down.",
                 "produces": [
                     "application/json"
                 ],
@@ -1850,6 +2022,23 @@ const docTemplate = `{
                         "required": true
                     },
                     {
+                        "type": "string",
+                        "x-ms-summary": "If-None-Match",
+                        "x-ms-visibility": "advanced",
+                        "description": "ETags of states already seen: 304 when the state is still one of them; with Prefer: wait, what to wait for a change from",
+                        "name": "If-None-Match",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "x-example": "wait=30",
+                        "x-ms-summary": "Prefer",
+                        "x-ms-visibility": "advanced",
+                        "description": "wait=N (RFC 7240): with If-None-Match, wait up to N seconds (at most 60) for the state to change",
+                        "name": "Prefer",
+                        "in": "header"
+                    },
+                    {
                         "maxLength": 128,
                         "type": "string",
                         "description": "Correlation id, 1 to 128 printable characters; echoed on the answer and logged",
@@ -1864,6 +2053,27 @@ const docTemplate = `{
                             "$ref": "#/definitions/SyncStatus"
                         },
                         "headers": {
+                            "ETag": {
+                                "type": "string",
+                                "description": "The state's entity tag, for If-None-Match"
+                            },
+                            "Preference-Applied": {
+                                "type": "string",
+                                "description": "When the request waited (Prefer: wait with If-None-Match): wait=N, the seconds the gateway was prepared to wait"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "304": {
+                        "description": "The state is still the one If-None-Match names (no Prefer: wait)",
+                        "headers": {
+                            "ETag": {
+                                "type": "string",
+                                "description": "The state's entity tag, for If-None-Match"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1871,7 +2081,7 @@ const docTemplate = `{
                         }
                     },
                     "400": {
-                        "description": "validation: a bad path id or query parameter; errors lists every field",
+                        "description": "validation: a bad path id, query parameter or Prefer wait; errors lists every field",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -3055,6 +3265,43 @@ const docTemplate = `{
                 }
             }
         },
+        "PartSync": {
+            "type": "object",
+            "required": [
+                "current",
+                "last",
+                "lastSuccessfulSyncTime",
+                "status"
+            ],
+            "properties": {
+                "current": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/CurrentSync"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "last": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/LastSync"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "lastSuccessfulSyncTime": {
+                    "type": "string",
+                    "format": "date-time",
+                    "x-nullable": true
+                },
+                "status": {
+                    "description": "Status is Queued or Running while the part is being synchronized, else its last result (Success, Error), or None.",
+                    "type": "string",
+                    "example": "Error"
+                }
+            }
+        },
         "Problem": {
             "type": "object",
             "required": [
@@ -3136,6 +3383,49 @@ const docTemplate = `{
                         "Watermark",
                         "QuarantineState"
                     ]
+                }
+            }
+        },
+        "SyncParts": {
+            "type": "object",
+            "required": [
+                "groupMembers",
+                "groups",
+                "sites",
+                "users"
+            ],
+            "properties": {
+                "groupMembers": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/PartSync"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "groups": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/PartSync"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "sites": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/PartSync"
+                        }
+                    ],
+                    "x-nullable": true
+                },
+                "users": {
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/PartSync"
+                        }
+                    ],
+                    "x-nullable": true
                 }
             }
         },
@@ -3231,6 +3521,7 @@ const docTemplate = `{
                 "current",
                 "last",
                 "organizationId",
+                "parts",
                 "status"
             ],
             "properties": {
@@ -3256,10 +3547,48 @@ const docTemplate = `{
                     "type": "string",
                     "example": "62c4ab35-68fb-4a48-ae4d-8103635b9526"
                 },
+                "parts": {
+                    "description": "Parts is the state of each part; null when the Veeam server does not report parts (servers before v8's per-part state).",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/SyncParts"
+                        }
+                    ],
+                    "x-nullable": true
+                },
                 "status": {
                     "description": "Status is Queued or Running while a sync is under way, else the last result (Success, Error), or None.",
                     "type": "string",
                     "example": "Running"
+                }
+            }
+        },
+        "SyncStatusList": {
+            "type": "object",
+            "required": [
+                "items",
+                "limit",
+                "offset",
+                "total"
+            ],
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/SyncStatus"
+                    }
+                },
+                "limit": {
+                    "type": "integer",
+                    "example": 100
+                },
+                "offset": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "total": {
+                    "type": "integer",
+                    "example": 4
                 }
             }
         },

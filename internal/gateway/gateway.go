@@ -52,7 +52,8 @@ type Gateway struct {
 }
 
 // New wires the gateway for cfg. ctx bounds the verifier's background key
-// refresh. A backend that is not configured is logged, and its routes answer
+// refresh; when it ends, requests waiting for a state to change (Prefer:
+// wait) answer at once. A backend that is not configured is logged, and its routes answer
 // 503 naming the settings it needs.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hooks) (*Gateway, error) {
 	if err := cfg.Unsupported(); err != nil {
@@ -72,8 +73,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
 			SyncJobsManage: cfg.Scopes.SyncJobsManage,
 		},
-		Guard: guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
-		Ready: verifier.Ready,
+		Guard:    guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
+		Ready:    verifier.Ready,
+		Stopping: ctx.Done(),
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
 	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler()}

@@ -140,12 +140,17 @@ func (s SyncState) Busy() bool {
 // Status is the state in one word: the current synchronization's status when
 // one is queued or running, else the last one's result ("Success", "Error"),
 // else "None" — PowerShell's SyncStatus, extended with the current status.
-func (s SyncState) Status() string {
-	if s.CurrentSyncState != nil && s.CurrentSyncState.Status != "" {
-		return s.CurrentSyncState.Status
+func (s SyncState) Status() string { return status(s.CurrentSyncState, s.LastSyncState) }
+
+// Status is the part's state in one word, as SyncState.Status.
+func (p PartState) Status() string { return status(p.CurrentSyncState, p.LastSyncState) }
+
+func status(current *CurrentSync, last *LastSync) string {
+	if current != nil && current.Status != "" {
+		return current.Status
 	}
-	if s.LastSyncState != nil && s.LastSyncState.Result != "" {
-		return s.LastSyncState.Result
+	if last != nil && last.Result != "" {
+		return last.Result
 	}
 	return "None"
 }

@@ -45,6 +45,66 @@ func (e BulkSyncRequestParts) Valid() bool {
 	}
 }
 
+// Defines values for JobRestartedResetScope.
+const (
+	JobRestartedResetScopeConnectorDataStore JobRestartedResetScope = "ConnectorDataStore"
+	JobRestartedResetScopeEscrows            JobRestartedResetScope = "Escrows"
+	JobRestartedResetScopeFull               JobRestartedResetScope = "Full"
+	JobRestartedResetScopeNone               JobRestartedResetScope = "None"
+	JobRestartedResetScopeQuarantineState    JobRestartedResetScope = "QuarantineState"
+	JobRestartedResetScopeWatermark          JobRestartedResetScope = "Watermark"
+)
+
+// Valid indicates whether the value is a known member of the JobRestartedResetScope enum.
+func (e JobRestartedResetScope) Valid() bool {
+	switch e {
+	case JobRestartedResetScopeConnectorDataStore:
+		return true
+	case JobRestartedResetScopeEscrows:
+		return true
+	case JobRestartedResetScopeFull:
+		return true
+	case JobRestartedResetScopeNone:
+		return true
+	case JobRestartedResetScopeQuarantineState:
+		return true
+	case JobRestartedResetScopeWatermark:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RestartRequestResetScope.
+const (
+	RestartRequestResetScopeConnectorDataStore RestartRequestResetScope = "ConnectorDataStore"
+	RestartRequestResetScopeEscrows            RestartRequestResetScope = "Escrows"
+	RestartRequestResetScopeFull               RestartRequestResetScope = "Full"
+	RestartRequestResetScopeNone               RestartRequestResetScope = "None"
+	RestartRequestResetScopeQuarantineState    RestartRequestResetScope = "QuarantineState"
+	RestartRequestResetScopeWatermark          RestartRequestResetScope = "Watermark"
+)
+
+// Valid indicates whether the value is a known member of the RestartRequestResetScope enum.
+func (e RestartRequestResetScope) Valid() bool {
+	switch e {
+	case RestartRequestResetScopeConnectorDataStore:
+		return true
+	case RestartRequestResetScopeEscrows:
+		return true
+	case RestartRequestResetScopeFull:
+		return true
+	case RestartRequestResetScopeNone:
+		return true
+	case RestartRequestResetScopeQuarantineState:
+		return true
+	case RestartRequestResetScopeWatermark:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SyncRequestParts.
 const (
 	SyncRequestPartsGroupMembers SyncRequestParts = "GroupMembers"
@@ -101,16 +161,16 @@ func (e SyncStartedParts) Valid() bool {
 
 // Defines values for SyncStartedType.
 const (
-	Full        SyncStartedType = "Full"
-	Incremental SyncStartedType = "Incremental"
+	SyncStartedTypeFull        SyncStartedType = "Full"
+	SyncStartedTypeIncremental SyncStartedType = "Incremental"
 )
 
 // Valid indicates whether the value is a known member of the SyncStartedType enum.
 func (e SyncStartedType) Valid() bool {
 	switch e {
-	case Full:
+	case SyncStartedTypeFull:
 		return true
-	case Incremental:
+	case SyncStartedTypeIncremental:
 		return true
 	default:
 		return false
@@ -248,6 +308,34 @@ type JobList struct {
 	Total int `json:"total"`
 }
 
+// JobPaused defines model for JobPaused.
+type JobPaused struct {
+	// ApplicationId Example: fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3
+	ApplicationId string `json:"applicationId"`
+
+	// Changed Changed is true when syncgate paused the job, false when it was already Paused (nothing was sent to Graph).
+	//
+	// Example: true
+	Changed bool `json:"changed"`
+
+	// JobId Example: aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f
+	JobId string `json:"jobId"`
+
+	// PreviousStatus Example: Active
+	PreviousStatus string `json:"previousStatus"`
+
+	// RequestId Example: 0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c
+	RequestId string `json:"requestId"`
+
+	// Status Status is the job's status now: Paused.
+	//
+	// Example: Paused
+	Status string `json:"status"`
+
+	// UpstreamRequestId Example: 7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f
+	UpstreamRequestId *string `json:"upstreamRequestId,omitempty"`
+}
+
 // JobQuarantine defines model for JobQuarantine.
 type JobQuarantine struct {
 	CurrentBegan *time.Time `json:"currentBegan"`
@@ -260,6 +348,32 @@ type JobQuarantine struct {
 	// SeriesCount Example: 3
 	SeriesCount int `json:"seriesCount"`
 }
+
+// JobRestarted defines model for JobRestarted.
+type JobRestarted struct {
+	// ApplicationId Example: fab5eedc-6d3f-4a3e-8200-b1d41eebf6c3
+	ApplicationId string `json:"applicationId"`
+
+	// JobId Example: aWSSingleSignon.e9ff0643b9f2e298af6702760319d135.659a124b-fc8f-4243-9003-8e142f39e54f
+	JobId string `json:"jobId"`
+
+	// PreviousStatus Example: Quarantine
+	PreviousStatus string `json:"previousStatus"`
+
+	// RequestId Example: 0d5e3a4c-7f1b-4a0e-9c2d-6b8f1e2a3b4c
+	RequestId string `json:"requestId"`
+
+	// ResetScope ResetScope is what was reset, as asked; empty means Graph's default.
+	//
+	// Example: ["Watermark","QuarantineState"]
+	ResetScope []JobRestartedResetScope `json:"resetScope"`
+
+	// UpstreamRequestId Example: 7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f
+	UpstreamRequestId *string `json:"upstreamRequestId,omitempty"`
+}
+
+// JobRestartedResetScope defines model for JobRestarted.ResetScope.
+type JobRestartedResetScope string
 
 // JobSchedule defines model for JobSchedule.
 type JobSchedule struct {
@@ -361,6 +475,18 @@ type OrganizationResult struct {
 	WouldStart *bool `json:"wouldStart,omitempty"`
 }
 
+// PartSync defines model for PartSync.
+type PartSync struct {
+	Current                *CurrentSync `json:"current"`
+	Last                   *LastSync    `json:"last"`
+	LastSuccessfulSyncTime *time.Time   `json:"lastSuccessfulSyncTime"`
+
+	// Status Status is Queued or Running while the part is being synchronized, else its last result (Success, Error), or None.
+	//
+	// Example: Error
+	Status string `json:"status"`
+}
+
 // Problem defines model for Problem.
 type Problem struct {
 	// CurrentStatus CurrentStatus is the target's status when a start was refused for it.
@@ -394,6 +520,27 @@ type Problem struct {
 
 	// Upstream Upstream describes the backend's answer when one came back.
 	Upstream *UpstreamInfo `json:"upstream,omitempty"`
+}
+
+// RestartRequest defines model for RestartRequest.
+type RestartRequest struct {
+	// ResetScope ResetScope is what the job forgets before it runs again (Graph's criteria.resetScope): Watermark (the
+	// incremental sync's marker: the next run is a full cycle), Escrows, QuarantineState (lifts a quarantine),
+	// ConnectorDataStore, Full (all of it) or None. Omitted: Graph's default restart, with no criteria.
+	//
+	// Example: ["Watermark","QuarantineState"]
+	ResetScope *[]RestartRequestResetScope `json:"resetScope,omitempty"`
+}
+
+// RestartRequestResetScope defines model for RestartRequest.ResetScope.
+type RestartRequestResetScope string
+
+// SyncParts defines model for SyncParts.
+type SyncParts struct {
+	GroupMembers *PartSync `json:"groupMembers"`
+	Groups       *PartSync `json:"groups"`
+	Sites        *PartSync `json:"sites"`
+	Users        *PartSync `json:"users"`
 }
 
 // SyncRequest defines model for SyncRequest.
@@ -454,10 +601,27 @@ type SyncStatus struct {
 	// OrganizationId Example: 62c4ab35-68fb-4a48-ae4d-8103635b9526
 	OrganizationId string `json:"organizationId"`
 
+	// Parts Parts is the state of each part; null when the Veeam server does not report parts (servers before v8's per-part state).
+	Parts *SyncParts `json:"parts"`
+
 	// Status Status is Queued or Running while a sync is under way, else the last result (Success, Error), or None.
 	//
 	// Example: Running
 	Status string `json:"status"`
+}
+
+// SyncStatusList defines model for SyncStatusList.
+type SyncStatusList struct {
+	Items []SyncStatus `json:"items"`
+
+	// Limit Example: 100
+	Limit int `json:"limit"`
+
+	// Offset Example: 0
+	Offset int `json:"offset"`
+
+	// Total Example: 4
+	Total int `json:"total"`
 }
 
 // UpstreamInfo defines model for UpstreamInfo.
@@ -493,6 +657,32 @@ type GetJobParams struct {
 	XRequestID *string `json:"X-Request-ID,omitempty"`
 }
 
+// PauseJobParams defines parameters for PauseJob.
+type PauseJobParams struct {
+	// DryRun Check only, send nothing (PowerShell -WhatIf): answers 200 with what a pause would do
+	DryRun *bool `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// XRequestID Correlation id, 1 to 128 printable characters; echoed on the answer and logged
+	XRequestID *string `json:"X-Request-ID,omitempty"`
+}
+
+// PauseJob200JSONResponseBody defines parameters for PauseJob.
+type PauseJob200JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// RestartJobParams defines parameters for RestartJob.
+type RestartJobParams struct {
+	// DryRun Check only, restart nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a restart would do
+	DryRun *bool `form:"dryRun,omitempty" json:"dryRun,omitempty"`
+
+	// Force Restart even if the job is Active (never skips eligibility or the cooldown)
+	Force *bool `form:"force,omitempty" json:"force,omitempty"`
+
+	// XRequestID Correlation id, 1 to 128 printable characters; echoed on the answer and logged
+	XRequestID *string `json:"X-Request-ID,omitempty"`
+}
+
 // StartJobParams defines parameters for StartJob.
 type StartJobParams struct {
 	// DryRun Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do
@@ -507,6 +697,18 @@ type StartJobParams struct {
 
 // ListOrganizationsParams defines parameters for ListOrganizations.
 type ListOrganizationsParams struct {
+	// Limit Page size
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Offset Items to skip
+	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
+
+	// XRequestID Correlation id, 1 to 128 printable characters; echoed on the answer and logged
+	XRequestID *string `json:"X-Request-ID,omitempty"`
+}
+
+// ListOrganizationSyncStatesParams defines parameters for ListOrganizationSyncStates.
+type ListOrganizationSyncStatesParams struct {
 	// Limit Page size
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -537,6 +739,12 @@ type GetOrganizationParams struct {
 
 // GetOrganizationSyncParams defines parameters for GetOrganizationSync.
 type GetOrganizationSyncParams struct {
+	// IfNoneMatch ETags of states already seen: 304 when the state is still one of them; with Prefer: wait, what to wait for a change from
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+
+	// Prefer wait=N (RFC 7240): with If-None-Match, wait up to N seconds (at most 60) for the state to change
+	Prefer *string `json:"Prefer,omitempty"`
+
 	// XRequestID Correlation id, 1 to 128 printable characters; echoed on the answer and logged
 	XRequestID *string `json:"X-Request-ID,omitempty"`
 }
@@ -553,11 +761,76 @@ type StartOrganizationSyncParams struct {
 	XRequestID *string `json:"X-Request-ID,omitempty"`
 }
 
+// RestartJobJSONRequestBody defines body for RestartJob for application/json ContentType.
+type RestartJobJSONRequestBody = RestartRequest
+
 // StartBulkOrganizationSyncJSONRequestBody defines body for StartBulkOrganizationSync for application/json ContentType.
 type StartBulkOrganizationSyncJSONRequestBody = BulkSyncRequest
 
 // StartOrganizationSyncJSONRequestBody defines body for StartOrganizationSync for application/json ContentType.
 type StartOrganizationSyncJSONRequestBody = SyncRequest
+
+// AsJobPaused returns the union data inside the PauseJob200JSONResponseBody as a JobPaused
+func (t PauseJob200JSONResponseBody) AsJobPaused() (JobPaused, error) {
+	var body JobPaused
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromJobPaused overwrites any union data inside the PauseJob200JSONResponseBody as the provided JobPaused
+func (t *PauseJob200JSONResponseBody) FromJobPaused(v JobPaused) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeJobPaused performs a merge with any union data inside the PauseJob200JSONResponseBody, using the provided JobPaused
+func (t *PauseJob200JSONResponseBody) MergeJobPaused(v JobPaused) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsDryRun returns the union data inside the PauseJob200JSONResponseBody as a DryRun
+func (t PauseJob200JSONResponseBody) AsDryRun() (DryRun, error) {
+	var body DryRun
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromDryRun overwrites any union data inside the PauseJob200JSONResponseBody as the provided DryRun
+func (t *PauseJob200JSONResponseBody) FromDryRun(v DryRun) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeDryRun performs a merge with any union data inside the PauseJob200JSONResponseBody, using the provided DryRun
+func (t *PauseJob200JSONResponseBody) MergeDryRun(v DryRun) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t PauseJob200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *PauseJob200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -650,6 +923,54 @@ type ClientInterface interface {
 	// Corresponds with GET /applications/{applicationId}/jobs/{jobId} (the `GetJob` operationId).
 	GetJob(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PauseJob Pause a synchronization job
+	//
+	// Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
+	// `Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`. A paused job
+	// resumes where it stopped when started again.
+	//
+	// syncgate reads the job first: a job already Paused answers 200 with changed=false and nothing is sent to
+	// Graph; a NotConfigured job is refused (422). A pause is never held back by a start's cooldown and claims
+	// none. The answer is 200 with Location pointing at the job; with dryRun=true it is 200 with what a pause would
+	// do. The call takes no body (an empty JSON object is accepted). Scope: `SyncJobs.Manage`.
+	//
+	// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/pause (the `PauseJob` operationId).
+	PauseJob(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *PauseJobParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RestartJobWithBody Restart a synchronization job
+	//
+	// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+	// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+	// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+	// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+	//
+	// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+	// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+	// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+	// restart would do. Scope: `SyncJobs.Manage`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+	RestartJobWithBody(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RestartJob Restart a synchronization job
+	//
+	// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+	// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+	// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+	// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+	//
+	// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+	// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+	// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+	// restart would do. Scope: `SyncJobs.Manage`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+	RestartJob(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, body RestartJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// StartJob Start a synchronization job
 	//
 	// Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
@@ -679,6 +1000,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /organizations (the `ListOrganizations` operationId).
 	ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListOrganizationSyncStates List every organization's synchronization state
+	//
+	// Reads the organization cache synchronization state of every organization in one Veeam call
+	// (GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.
+	// Replaces `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+	//
+	// Corresponds with GET /organizations/sync (the `ListOrganizationSyncStates` operationId).
+	ListOrganizationSyncStates(ctx context.Context, params *ListOrganizationSyncStatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartBulkOrganizationSyncWithBody Start a cache sync of many organizations
 	//
@@ -721,7 +1051,15 @@ type ClientInterface interface {
 	//
 	// Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
 	// Running while a sync is under way, else the last result (Success or Error), or None; current and last
-	// give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+	// give the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers
+	// that report it (null on older ones). Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+	//
+	// Every answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a
+	// change without polling, add `Prefer: wait=N` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon
+	// as the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;
+	// Preference-Applied says how long the gateway was prepared to wait (less than N when the server's write
+	// timeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,
+	// and a wait ends early, with the last state read, when the gateway shuts down.
 	//
 	// Corresponds with GET /organizations/{organizationId}/sync (the `GetOrganizationSync` operationId).
 	GetOrganizationSync(ctx context.Context, organizationId openapi_types.UUID, params *GetOrganizationSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -805,6 +1143,84 @@ func (c *Client) GetJob(ctx context.Context, applicationId openapi_types.UUID, j
 	return c.Client.Do(req)
 }
 
+// PauseJob Pause a synchronization job
+//
+// Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
+// `Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`. A paused job
+// resumes where it stopped when started again.
+//
+// syncgate reads the job first: a job already Paused answers 200 with changed=false and nothing is sent to
+// Graph; a NotConfigured job is refused (422). A pause is never held back by a start's cooldown and claims
+// none. The answer is 200 with Location pointing at the job; with dryRun=true it is 200 with what a pause would
+// do. The call takes no body (an empty JSON object is accepted). Scope: `SyncJobs.Manage`.
+//
+// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/pause (the `PauseJob` operationId).
+func (c *Client) PauseJob(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *PauseJobParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPauseJobRequest(c.Server, applicationId, jobId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RestartJobWithBody Restart a synchronization job
+//
+// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+//
+// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+// restart would do. Scope: `SyncJobs.Manage`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+func (c *Client) RestartJobWithBody(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRestartJobRequestWithBody(c.Server, applicationId, jobId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RestartJob Restart a synchronization job
+//
+// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+//
+// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+// restart would do. Scope: `SyncJobs.Manage`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+func (c *Client) RestartJob(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, body RestartJobJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRestartJobRequest(c.Server, applicationId, jobId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // StartJob Start a synchronization job
 //
 // Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
@@ -855,6 +1271,25 @@ func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 // Corresponds with GET /organizations (the `ListOrganizations` operationId).
 func (c *Client) ListOrganizations(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOrganizationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListOrganizationSyncStates List every organization's synchronization state
+//
+// Reads the organization cache synchronization state of every organization in one Veeam call
+// (GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.
+// Replaces `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//
+// Corresponds with GET /organizations/sync (the `ListOrganizationSyncStates` operationId).
+func (c *Client) ListOrganizationSyncStates(ctx context.Context, params *ListOrganizationSyncStatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOrganizationSyncStatesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -936,7 +1371,15 @@ func (c *Client) GetOrganization(ctx context.Context, organizationId openapi_typ
 //
 // Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
 // Running while a sync is under way, else the last result (Success or Error), or None; current and last
-// give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+// give the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers
+// that report it (null on older ones). Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//
+// Every answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a
+// change without polling, add `Prefer: wait=N` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon
+// as the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;
+// Preference-Applied says how long the gateway was prepared to wait (less than N when the server's write
+// timeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,
+// and a wait ends early, with the last state read, when the gateway shuts down.
 //
 // Corresponds with GET /organizations/{organizationId}/sync (the `GetOrganizationSync` operationId).
 func (c *Client) GetOrganizationSync(ctx context.Context, organizationId openapi_types.UUID, params *GetOrganizationSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1166,6 +1609,197 @@ func NewGetJobRequest(server string, applicationId openapi_types.UUID, jobId str
 	return req, nil
 }
 
+// NewPauseJobRequest constructs an http.Request for the PauseJob method
+func NewPauseJobRequest(server string, applicationId openapi_types.UUID, jobId string, params *PauseJobParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "applicationId", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "jobId", jobId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/applications/%s/jobs/%s/pause", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRestartJobRequest calls the generic RestartJob builder with application/json body
+func NewRestartJobRequest(server string, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, body RestartJobJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRestartJobRequestWithBody(server, applicationId, jobId, params, "application/json", bodyReader)
+}
+
+// NewRestartJobRequestWithBody constructs an http.Request for the RestartJob method, with any body, and a specified content type
+func NewRestartJobRequestWithBody(server string, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "applicationId", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "jobId", jobId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/applications/%s/jobs/%s/restart", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.DryRun != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "dryRun", *params.DryRun, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Force != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "force", *params.Force, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewStartJobRequest constructs an http.Request for the StartJob method
 func NewStartJobRequest(server string, applicationId openapi_types.UUID, jobId string, params *StartJobParams) (*http.Request, error) {
 	var err error
@@ -1298,6 +1932,87 @@ func NewListOrganizationsRequest(server string, params *ListOrganizationsParams)
 	}
 
 	operationPath := fmt.Sprintf("/organizations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Offset != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "offset", *params.Offset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewListOrganizationSyncStatesRequest constructs an http.Request for the ListOrganizationSyncStates method
+func NewListOrganizationSyncStatesRequest(server string, params *ListOrganizationSyncStatesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/sync")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1545,15 +2260,37 @@ func NewGetOrganizationSyncRequest(server string, organizationId openapi_types.U
 
 	if params != nil {
 
-		if params.XRequestID != nil {
+		if params.IfNoneMatch != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Request-ID", headerParam0)
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+		if params.XRequestID != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Request-ID", *params.XRequestID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-ID", headerParam2)
 		}
 
 	}
@@ -1754,6 +2491,56 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /applications/{applicationId}/jobs/{jobId} (the `GetJob` operationId).
 	GetJobWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *GetJobParams, reqEditors ...RequestEditorFn) (*GetJobResponse, error)
 
+	// PauseJobWithResponse Pause a synchronization job
+	//
+	// Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
+	// `Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`. A paused job
+	// resumes where it stopped when started again.
+	//
+	// syncgate reads the job first: a job already Paused answers 200 with changed=false and nothing is sent to
+	// Graph; a NotConfigured job is refused (422). A pause is never held back by a start's cooldown and claims
+	// none. The answer is 200 with Location pointing at the job; with dryRun=true it is 200 with what a pause would
+	// do. The call takes no body (an empty JSON object is accepted). Scope: `SyncJobs.Manage`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/pause (the `PauseJob` operationId).
+	PauseJobWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *PauseJobParams, reqEditors ...RequestEditorFn) (*PauseJobResponse, error)
+
+	// RestartJobWithBodyWithResponse Restart a synchronization job
+	//
+	// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+	// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+	// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+	// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+	//
+	// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+	// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+	// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+	// restart would do. Scope: `SyncJobs.Manage`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+	RestartJobWithBodyWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RestartJobResponse, error)
+
+	// RestartJobWithResponse Restart a synchronization job
+	//
+	// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+	// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+	// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+	// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+	//
+	// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+	// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+	// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+	// restart would do. Scope: `SyncJobs.Manage`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+	RestartJobWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, body RestartJobJSONRequestBody, reqEditors ...RequestEditorFn) (*RestartJobResponse, error)
+
 	// StartJobWithResponse Start a synchronization job
 	//
 	// Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
@@ -1789,6 +2576,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /organizations (the `ListOrganizations` operationId).
 	ListOrganizationsWithResponse(ctx context.Context, params *ListOrganizationsParams, reqEditors ...RequestEditorFn) (*ListOrganizationsResponse, error)
+
+	// ListOrganizationSyncStatesWithResponse List every organization's synchronization state
+	//
+	// Reads the organization cache synchronization state of every organization in one Veeam call
+	// (GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.
+	// Replaces `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /organizations/sync (the `ListOrganizationSyncStates` operationId).
+	ListOrganizationSyncStatesWithResponse(ctx context.Context, params *ListOrganizationSyncStatesParams, reqEditors ...RequestEditorFn) (*ListOrganizationSyncStatesResponse, error)
 
 	// StartBulkOrganizationSyncWithBodyWithResponse Start a cache sync of many organizations
 	//
@@ -1833,7 +2631,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
 	// Running while a sync is under way, else the last result (Success or Error), or None; current and last
-	// give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+	// give the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers
+	// that report it (null on older ones). Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+	//
+	// Every answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a
+	// change without polling, add `Prefer: wait=N` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon
+	// as the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;
+	// Preference-Applied says how long the gateway was prepared to wait (less than N when the server's write
+	// timeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,
+	// and a wait ends early, with the last state read, when the gateway shuts down.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2204,6 +3010,503 @@ func (r GetJobResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetJobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PauseJobResponse200Headers the declared response headers of an HTTP 200 response for PauseJob
+type PauseJobResponse200Headers struct {
+	Location   *string
+	XRequestID string
+}
+
+// PauseJobResponse400Headers the declared response headers of an HTTP 400 response for PauseJob
+type PauseJobResponse400Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse401Headers the declared response headers of an HTTP 401 response for PauseJob
+type PauseJobResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// PauseJobResponse403Headers the declared response headers of an HTTP 403 response for PauseJob
+type PauseJobResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// PauseJobResponse404Headers the declared response headers of an HTTP 404 response for PauseJob
+type PauseJobResponse404Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse408Headers the declared response headers of an HTTP 408 response for PauseJob
+type PauseJobResponse408Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse409Headers the declared response headers of an HTTP 409 response for PauseJob
+type PauseJobResponse409Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse413Headers the declared response headers of an HTTP 413 response for PauseJob
+type PauseJobResponse413Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse415Headers the declared response headers of an HTTP 415 response for PauseJob
+type PauseJobResponse415Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse422Headers the declared response headers of an HTTP 422 response for PauseJob
+type PauseJobResponse422Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse500Headers the declared response headers of an HTTP 500 response for PauseJob
+type PauseJobResponse500Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse502Headers the declared response headers of an HTTP 502 response for PauseJob
+type PauseJobResponse502Headers struct {
+	XRequestID string
+}
+
+// PauseJobResponse503Headers the declared response headers of an HTTP 503 response for PauseJob
+type PauseJobResponse503Headers struct {
+	RetryAfter *int
+	XRequestID string
+}
+
+// PauseJobResponse504Headers the declared response headers of an HTTP 504 response for PauseJob
+type PauseJobResponse504Headers struct {
+	XRequestID string
+}
+
+type PauseJobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PauseJob200JSONResponseBody
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PauseJobResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PauseJobResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PauseJobResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PauseJobResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PauseJobResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *PauseJobResponse408Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PauseJobResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PauseJobResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PauseJobResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PauseJobResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PauseJobResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *PauseJobResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PauseJobResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *PauseJobResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PauseJobResponse) GetJSON200() *PauseJob200JSONResponseBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON408() *Problem {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON502() *Problem {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r PauseJobResponse) GetApplicationproblemJSON504() *Problem {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r PauseJobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PauseJobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PauseJobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PauseJobResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RestartJobResponse200Headers the declared response headers of an HTTP 200 response for RestartJob
+type RestartJobResponse200Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse202Headers the declared response headers of an HTTP 202 response for RestartJob
+type RestartJobResponse202Headers struct {
+	Location   string
+	XRequestID string
+}
+
+// RestartJobResponse400Headers the declared response headers of an HTTP 400 response for RestartJob
+type RestartJobResponse400Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse401Headers the declared response headers of an HTTP 401 response for RestartJob
+type RestartJobResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// RestartJobResponse403Headers the declared response headers of an HTTP 403 response for RestartJob
+type RestartJobResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// RestartJobResponse404Headers the declared response headers of an HTTP 404 response for RestartJob
+type RestartJobResponse404Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse408Headers the declared response headers of an HTTP 408 response for RestartJob
+type RestartJobResponse408Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse409Headers the declared response headers of an HTTP 409 response for RestartJob
+type RestartJobResponse409Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse413Headers the declared response headers of an HTTP 413 response for RestartJob
+type RestartJobResponse413Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse415Headers the declared response headers of an HTTP 415 response for RestartJob
+type RestartJobResponse415Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse422Headers the declared response headers of an HTTP 422 response for RestartJob
+type RestartJobResponse422Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse429Headers the declared response headers of an HTTP 429 response for RestartJob
+type RestartJobResponse429Headers struct {
+	RetryAfter int
+	XRequestID string
+}
+
+// RestartJobResponse500Headers the declared response headers of an HTTP 500 response for RestartJob
+type RestartJobResponse500Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse502Headers the declared response headers of an HTTP 502 response for RestartJob
+type RestartJobResponse502Headers struct {
+	XRequestID string
+}
+
+// RestartJobResponse503Headers the declared response headers of an HTTP 503 response for RestartJob
+type RestartJobResponse503Headers struct {
+	RetryAfter *int
+	XRequestID string
+}
+
+// RestartJobResponse504Headers the declared response headers of an HTTP 504 response for RestartJob
+type RestartJobResponse504Headers struct {
+	XRequestID string
+}
+
+type RestartJobResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DryRun
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *JobRestarted
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *Problem
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RestartJobResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *RestartJobResponse202Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *RestartJobResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RestartJobResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RestartJobResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *RestartJobResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *RestartJobResponse408Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *RestartJobResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RestartJobResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RestartJobResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RestartJobResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RestartJobResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *RestartJobResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *RestartJobResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RestartJobResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *RestartJobResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RestartJobResponse) GetJSON200() *DryRun {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RestartJobResponse) GetJSON202() *JobRestarted {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON408() *Problem {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON502() *Problem {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r RestartJobResponse) GetApplicationproblemJSON504() *Problem {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r RestartJobResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RestartJobResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RestartJobResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RestartJobResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2670,6 +3973,155 @@ func (r ListOrganizationsResponse) ContentType() string {
 	return ""
 }
 
+// ListOrganizationSyncStatesResponse200Headers the declared response headers of an HTTP 200 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse200Headers struct {
+	XRequestID string
+}
+
+// ListOrganizationSyncStatesResponse400Headers the declared response headers of an HTTP 400 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse400Headers struct {
+	XRequestID string
+}
+
+// ListOrganizationSyncStatesResponse401Headers the declared response headers of an HTTP 401 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListOrganizationSyncStatesResponse403Headers the declared response headers of an HTTP 403 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestID      string
+}
+
+// ListOrganizationSyncStatesResponse500Headers the declared response headers of an HTTP 500 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse500Headers struct {
+	XRequestID string
+}
+
+// ListOrganizationSyncStatesResponse502Headers the declared response headers of an HTTP 502 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse502Headers struct {
+	XRequestID string
+}
+
+// ListOrganizationSyncStatesResponse503Headers the declared response headers of an HTTP 503 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse503Headers struct {
+	RetryAfter *int
+	XRequestID string
+}
+
+// ListOrganizationSyncStatesResponse504Headers the declared response headers of an HTTP 504 response for ListOrganizationSyncStates
+type ListOrganizationSyncStatesResponse504Headers struct {
+	XRequestID string
+}
+
+type ListOrganizationSyncStatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SyncStatusList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON502 the response for an HTTP 502 `application/problem+json` response
+	ApplicationproblemJSON502 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListOrganizationSyncStatesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListOrganizationSyncStatesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListOrganizationSyncStatesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListOrganizationSyncStatesResponse403Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListOrganizationSyncStatesResponse500Headers
+	// Headers502 the parsed response headers for an HTTP 502 response
+	Headers502 *ListOrganizationSyncStatesResponse502Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListOrganizationSyncStatesResponse503Headers
+	// Headers504 the parsed response headers for an HTTP 504 response
+	Headers504 *ListOrganizationSyncStatesResponse504Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOrganizationSyncStatesResponse) GetJSON200() *SyncStatusList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON502 returns the response for an HTTP 502 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON502() *Problem {
+	return r.ApplicationproblemJSON502
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ListOrganizationSyncStatesResponse) GetApplicationproblemJSON504() *Problem {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOrganizationSyncStatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOrganizationSyncStatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOrganizationSyncStatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOrganizationSyncStatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // StartBulkOrganizationSyncResponse200Headers the declared response headers of an HTTP 200 response for StartBulkOrganizationSync
 type StartBulkOrganizationSyncResponse200Headers struct {
 	XRequestID string
@@ -3026,6 +4478,14 @@ func (r GetOrganizationResponse) ContentType() string {
 
 // GetOrganizationSyncResponse200Headers the declared response headers of an HTTP 200 response for GetOrganizationSync
 type GetOrganizationSyncResponse200Headers struct {
+	ETag              string
+	PreferenceApplied *string
+	XRequestID        string
+}
+
+// GetOrganizationSyncResponse304Headers the declared response headers of an HTTP 304 response for GetOrganizationSync
+type GetOrganizationSyncResponse304Headers struct {
+	ETag       string
 	XRequestID string
 }
 
@@ -3095,6 +4555,8 @@ type GetOrganizationSyncResponse struct {
 	ApplicationproblemJSON504 *Problem
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOrganizationSyncResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetOrganizationSyncResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetOrganizationSyncResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -3545,6 +5007,74 @@ func (c *ClientWithResponses) GetJobWithResponse(ctx context.Context, applicatio
 	return ParseGetJobResponse(rsp)
 }
 
+// PauseJobWithResponse Pause a synchronization job
+//
+// Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
+// `Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job`. A paused job
+// resumes where it stopped when started again.
+//
+// syncgate reads the job first: a job already Paused answers 200 with changed=false and nothing is sent to
+// Graph; a NotConfigured job is refused (422). A pause is never held back by a start's cooldown and claims
+// none. The answer is 200 with Location pointing at the job; with dryRun=true it is 200 with what a pause would
+// do. The call takes no body (an empty JSON object is accepted). Scope: `SyncJobs.Manage`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/pause (the `PauseJob` operationId).
+func (c *ClientWithResponses) PauseJobWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *PauseJobParams, reqEditors ...RequestEditorFn) (*PauseJobResponse, error) {
+	rsp, err := c.PauseJob(ctx, applicationId, jobId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePauseJobResponse(rsp)
+}
+
+// RestartJobWithBodyWithResponse Restart a synchronization job
+//
+// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+//
+// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+// restart would do. Scope: `SyncJobs.Manage`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+func (c *ClientWithResponses) RestartJobWithBodyWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RestartJobResponse, error) {
+	rsp, err := c.RestartJobWithBody(ctx, applicationId, jobId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRestartJobResponse(rsp)
+}
+
+// RestartJobWithResponse Restart a synchronization job
+//
+// Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what
+// resetScope names (the Entra portal's "Restart provisioning"): the REST twin of
+// `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = "Watermark, Escrows"}`.
+// Graph lifts a quarantine only when resetScope holds QuarantineState or Full.
+//
+// Guarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless
+// force=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is
+// refused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a
+// restart would do. Scope: `SyncJobs.Manage`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /applications/{applicationId}/jobs/{jobId}/restart (the `RestartJob` operationId).
+func (c *ClientWithResponses) RestartJobWithResponse(ctx context.Context, applicationId openapi_types.UUID, jobId string, params *RestartJobParams, body RestartJobJSONRequestBody, reqEditors ...RequestEditorFn) (*RestartJobResponse, error) {
+	rsp, err := c.RestartJob(ctx, applicationId, jobId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRestartJobResponse(rsp)
+}
+
 // StartJobWithResponse Start a synchronization job
 //
 // Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of
@@ -3597,6 +5127,23 @@ func (c *ClientWithResponses) ListOrganizationsWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseListOrganizationsResponse(rsp)
+}
+
+// ListOrganizationSyncStatesWithResponse List every organization's synchronization state
+//
+// Reads the organization cache synchronization state of every organization in one Veeam call
+// (GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.
+// Replaces `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /organizations/sync (the `ListOrganizationSyncStates` operationId).
+func (c *ClientWithResponses) ListOrganizationSyncStatesWithResponse(ctx context.Context, params *ListOrganizationSyncStatesParams, reqEditors ...RequestEditorFn) (*ListOrganizationSyncStatesResponse, error) {
+	rsp, err := c.ListOrganizationSyncStates(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOrganizationSyncStatesResponse(rsp)
 }
 
 // StartBulkOrganizationSyncWithBodyWithResponse Start a cache sync of many organizations
@@ -3660,7 +5207,15 @@ func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, o
 //
 // Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or
 // Running while a sync is under way, else the last result (Success or Error), or None; current and last
-// give the details. Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+// give the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers
+// that report it (null on older ones). Replaces `Get-VBOOrganizationSynchronizationState`. Scope: `Organizations.Read`.
+//
+// Every answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a
+// change without polling, add `Prefer: wait=N` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon
+// as the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;
+// Preference-Applied says how long the gateway was prepared to wait (less than N when the server's write
+// timeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,
+// and a wait ends early, with the last state read, when the gateway shuts down.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4113,6 +5668,623 @@ func ParseGetJobResponse(rsp *http.Response) (*GetJobResponse, error) {
 		response.Headers503 = &headers
 	case rsp.StatusCode == 504:
 		var headers GetJobResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePauseJobResponse parses an HTTP response from a PauseJobWithResponse call
+func ParsePauseJobResponse(rsp *http.Response) (*PauseJobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PauseJobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PauseJob200JSONResponseBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PauseJobResponse200Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PauseJobResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PauseJobResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PauseJobResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers PauseJobResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers PauseJobResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 409:
+		var headers PauseJobResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers PauseJobResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PauseJobResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PauseJobResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers PauseJobResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers PauseJobResponse502Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers PauseJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers PauseJobResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRestartJobResponse parses an HTTP response from a RestartJobWithResponse call
+func ParseRestartJobResponse(rsp *http.Response) (*RestartJobResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RestartJobResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DryRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest JobRestarted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers RestartJobResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers RestartJobResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 400:
+		var headers RestartJobResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RestartJobResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RestartJobResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers RestartJobResponse404Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers RestartJobResponse408Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers408 = &headers
+	case rsp.StatusCode == 409:
+		var headers RestartJobResponse409Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers RestartJobResponse413Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers RestartJobResponse415Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers RestartJobResponse422Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers RestartJobResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers RestartJobResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers RestartJobResponse502Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers RestartJobResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers RestartJobResponse504Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -4673,6 +6845,185 @@ func ParseListOrganizationsResponse(rsp *http.Response) (*ListOrganizationsRespo
 	return response, nil
 }
 
+// ParseListOrganizationSyncStatesResponse parses an HTTP response from a ListOrganizationSyncStatesWithResponse call
+func ParseListOrganizationSyncStatesResponse(rsp *http.Response) (*ListOrganizationSyncStatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOrganizationSyncStatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SyncStatusList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListOrganizationSyncStatesResponse200Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListOrganizationSyncStatesResponse400Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListOrganizationSyncStatesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListOrganizationSyncStatesResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListOrganizationSyncStatesResponse500Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 502:
+		var headers ListOrganizationSyncStatesResponse502Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers502 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListOrganizationSyncStatesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers503 = &headers
+	case rsp.StatusCode == 504:
+		var headers ListOrganizationSyncStatesResponse504Headers
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers504 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseStartBulkOrganizationSyncResponse parses an HTTP response from a StartBulkOrganizationSyncWithResponse call
 func ParseStartBulkOrganizationSyncResponse(rsp *http.Response) (*StartBulkOrganizationSyncResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5120,6 +7471,9 @@ func ParseGetOrganizationSyncResponse(rsp *http.Response) (*GetOrganizationSyncR
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5181,6 +7535,20 @@ func ParseGetOrganizationSyncResponse(rsp *http.Response) (*GetOrganizationSyncR
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetOrganizationSyncResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -5189,6 +7557,23 @@ func ParseGetOrganizationSyncResponse(rsp *http.Response) (*GetOrganizationSyncR
 			headers.XRequestID = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetOrganizationSyncResponse304Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestID = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 400:
 		var headers GetOrganizationSyncResponse400Headers
 		if values := rsp.Header.Values("X-Request-ID"); len(values) > 0 {

@@ -75,7 +75,10 @@ type Options struct {
 	// AcceptWhileBusy makes a start while a sync is Queued or Running answer
 	// 204 and keep the existing sync, instead of 409 OperationConflict.
 	AcceptWhileBusy bool
-	Logger          *slog.Logger // nil = discard
+	// NoParts makes SyncState answers leave out "parts", as servers that
+	// predate the per-part state do.
+	NoParts bool
+	Logger  *slog.Logger // nil = discard
 }
 
 // Server simulates the Veeam Backup for Microsoft 365 REST API v8. It is an
@@ -99,6 +102,8 @@ type Server struct {
 	calls    map[string]int
 	grants   map[string]int
 	requests map[string]SyncRequest
+	// stateReads counts GET SyncState calls per organization.
+	stateReads map[string]int
 }
 
 // New returns a Server with opts, defaults filled in and the organizations
@@ -138,6 +143,8 @@ func New(opts Options) *Server {
 		calls:    map[string]int{},
 		grants:   map[string]int{},
 		requests: map[string]SyncRequest{},
+
+		stateReads: map[string]int{},
 	}
 	now := s.clock.Now()
 	for _, o := range opts.Organizations {
@@ -200,6 +207,14 @@ func (s *Server) SyncCalls(orgID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[strings.ToLower(orgID)]
+}
+
+// SyncStateReads reports how many GET SyncState calls for the organization
+// were answered 200.
+func (s *Server) SyncStateReads(orgID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stateReads[strings.ToLower(orgID)]
 }
 
 // TokenGrants reports how many tokens were granted for a grant_type

@@ -352,7 +352,7 @@ type syncStateJSON struct {
 	OrganizationID   string          `json:"organizationId"`
 	LastSyncState    *lastJSON       `json:"lastSyncState"`
 	CurrentSyncState *currentJSON    `json:"currentSyncState"`
-	Parts            partsJSON       `json:"parts"`
+	Parts            *partsJSON      `json:"parts,omitempty"` // nil: Options.NoParts
 	Links            map[string]link `json:"_links"`
 }
 
@@ -436,7 +436,7 @@ func (o *org) state(now time.Time, base string) syncStateJSON {
 		OrganizationID:   o.key,
 		LastSyncState:    o.last.json(),
 		CurrentSyncState: o.current.json(now),
-		Parts: partsJSON{
+		Parts: &partsJSON{
 			Users: part("users"), Groups: part("groups"), GroupMembers: part("groupMembers"), Sites: part("sites"),
 		},
 		Links: map[string]link{
@@ -444,6 +444,16 @@ func (o *org) state(now time.Time, base string) syncStateJSON {
 			"organization": {Href: self},
 		},
 	}
+}
+
+// state is o's SyncState as this server writes it: without parts when
+// Options.NoParts says it predates them. Callers hold s.mu.
+func (s *Server) state(o *org, now time.Time, base string) syncStateJSON {
+	st := o.state(now, base)
+	if s.opts.NoParts {
+		st.Parts = nil
+	}
+	return st
 }
 
 // handleSyncState serves GET /v8/Organizations/{organizationId}/SyncState.
@@ -454,7 +464,8 @@ func (s *Server) handleSyncState(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
-	body := o.state(now, baseURL(r))
+	s.stateReads[o.key]++
+	body := s.state(o, now, baseURL(r))
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
 }
@@ -466,7 +477,7 @@ func (s *Server) handleSyncStates(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	body := make([]syncStateJSON, 0, len(s.orgs))
 	for _, o := range s.orgs {
-		body = append(body, o.state(now, base))
+		body = append(body, s.state(o, now, base))
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, body)
