@@ -196,7 +196,9 @@ func TestJobManageScope(t *testing.T) {
 		t.Fatal("a refused pause reached Graph")
 	}
 	// The scope's name is configurable.
-	e = newEnv(t, func(o *envOptions) { o.vars = map[string]string{"SYNCGATE_SCOPE_SYNCJOBS_MANAGE": "Provisioning.Admin"} })
+	e = newEnv(t, func(o *envOptions) {
+		o.vars = map[string]string{"SYNCGATE_SCOPE_SYNCJOBS_MANAGE": "Provisioning.Admin"}
+	})
 	r := e.do(req{method: "POST", path: jobURL(graphsim.SlackObjectID, graphsim.SlackJobID) + "/pause", token: e.mint("Provisioning.Admin")})
 	wantStatus(t, r, http.StatusOK)
 }

@@ -76,7 +76,7 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	begin := time.Now()
 	res := startResult{RequestID: requestIDFrom(ctx)}
 	out, err := s.Guard.Start(ctx, guard.Start{
-		Key:      spec.Key,
+		Key:        spec.Key,
 		Force:      spec.Query.Force,
 		DryRun:     spec.Query.DryRun,
 		NoCooldown: spec.NoCooldown,

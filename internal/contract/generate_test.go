@@ -94,6 +94,12 @@ func TestOpenAPIYAML(t *testing.T) {
 				if strings.HasPrefix(path, "/swagger") || path == "/openapi.yaml" || path == "/metrics" {
 					continue
 				}
+				if code == "304" { // Not Modified has no content (RFC 9110 §15.4.5)
+					if len(resp.Value.Content) != 0 {
+						t.Errorf("%s: content %v; want none", where, slices.Sorted(maps.Keys(resp.Value.Content)))
+					}
+					continue
+				}
 				if len(resp.Value.Content) != 1 || resp.Value.Content["application/json"] == nil {
 					t.Errorf("%s: content %v; want application/json only", where, slices.Sorted(maps.Keys(resp.Value.Content)))
 				}

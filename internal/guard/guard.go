@@ -61,14 +61,14 @@ type State struct {
 
 // Start describes one start attempt.
 type Start struct {
-	Key      string                                   // the target, unique across kinds ("veeam/organization/<id>", "graph/job/<app>/<job>")
-	Force    bool                                     // skip the busy check (never the cooldown, never eligibility)
-	DryRun   bool                                     // decide only: nothing is started, nothing claimed
+	Key    string // the target, unique across kinds ("veeam/organization/<id>", "graph/job/<app>/<job>")
+	Force  bool   // skip the busy check (never the cooldown, never eligibility)
+	DryRun bool   // decide only: nothing is started, nothing claimed
 	// NoCooldown: the action neither claims nor respects a cooldown (a
 	// pause: stopping a job must never wait for a start's cooldown).
 	NoCooldown bool
-	Precheck func(ctx context.Context) (State, error) // read the target's state upstream
-	Run      func(ctx context.Context) error          // the upstream start
+	Precheck   func(ctx context.Context) (State, error) // read the target's state upstream
+	Run        func(ctx context.Context) error          // the upstream start
 }
 
 // Outcome is what happened, or for a dry run what would have.
