@@ -63,6 +63,13 @@ func (r *idRecorder) JobStatus(_ context.Context, app, job string) (string, erro
 func (r *idRecorder) StartJob(_ context.Context, app, job string) (graph.StartResult, error) {
 	return graph.StartResult{}, r.seen(app, job)
 }
+func (r *idRecorder) PauseJob(_ context.Context, app, job string) (graph.StartResult, error) {
+	return graph.StartResult{}, r.seen(app, job)
+}
+func (r *idRecorder) RestartJob(_ context.Context, app, job string, _ []string) (graph.StartResult, error) {
+	return graph.StartResult{}, r.seen(app, job)
+}
+func (r *idRecorder) SyncStates(context.Context) ([]veeam.SyncState, error) { return nil, nil }
 
 var (
 	lowerGUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -82,7 +89,7 @@ func FuzzPathIDs(f *testing.F) {
 	rec := &idRecorder{}
 	h := api.NewServer(api.Config{
 		Auth:          fakeAuth{},
-		Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start"},
+		Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start", SyncJobsManage: "SyncJobs.Manage"},
 		Guard:         guard.New(store.NewMemory(time.Now), time.Minute),
 		Organizations: rec,
 		Jobs:          rec,
@@ -94,6 +101,9 @@ func FuzzPathIDs(f *testing.F) {
 			{"GET", "/applications/" + a + "/jobs"},
 			{"GET", "/applications/" + a + "/jobs/" + b},
 			{"POST", "/applications/" + a + "/jobs/" + b + "/start?force=true"},
+			{"POST", "/applications/" + a + "/jobs/" + b + "/pause"},
+			{"POST", "/applications/" + a + "/jobs/" + b + "/restart?force=true"},
+			{"GET", "/organizations/" + a + "/sync"},
 		}
 		for _, p := range paths {
 			r, err := http.NewRequest(p.method, "http://gw"+p.path, http.NoBody)

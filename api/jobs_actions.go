@@ -9,6 +9,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/graph"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/telemetry"
 )
 
 // pauseQuery is the query of a pause: force has no meaning there.
@@ -73,7 +74,7 @@ func (s *server) handlePauseJob() http.HandlerFunc {
 // but a Paused one is paused; no cooldown holds it back.
 func jobPause(jobs JobStarter, p jobPath, q pauseQuery) startSpec {
 	return startSpec{
-		Action: "graph.job.pause", ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
+		Action: "graph.job.pause", Kind: telemetry.KindJobPause, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
 		Key: "graph/job-pause/" + p.ApplicationID + "/" + p.JobID, Query: startQuery{DryRun: q.DryRun},
 		NoCooldown: true,
 		Precheck: func(ctx context.Context) (guard.State, error) {
@@ -170,7 +171,7 @@ func (s *server) handleRestartJob() http.HandlerFunc {
 // one job are one start for the cooldown.
 func jobRestart(jobs JobStarter, p jobPath, body RestartRequest, q startQuery) startSpec {
 	spec := jobStart(jobs, p, q)
-	spec.Action = "graph.job.restart"
+	spec.Action, spec.Kind = "graph.job.restart", telemetry.KindJobRestart
 	spec.Run = func(ctx context.Context) (string, error) {
 		restarted, err := jobs.RestartJob(ctx, p.ApplicationID, p.JobID, body.ResetScope)
 		return restarted.RequestID, err

@@ -68,6 +68,14 @@ func TestJobPause(t *testing.T) {
 	}
 	wantProblem(t, e.post(aws+"/start", ""), http.StatusTooManyRequests, api.TypeCooldown)
 
+	m := e.metrics()
+	for _, c := range []struct {
+		decision string
+		want     float64
+	}{{"started", 2}, {"unchanged", 1}, {"dry_run", 2}, {"ineligible", 1}} {
+		wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": "job_pause", "decision": c.decision}, c.want)
+	}
+
 	logs := e.logs.String()
 	for _, want := range []string{`"action":"graph.job.pause"`, `"decision":"unchanged"`, `"decision":"would-be-unchanged"`} {
 		if !strings.Contains(logs, want) {
@@ -158,6 +166,7 @@ func TestJobRestartGuard(t *testing.T) {
 	}
 
 	wantProblem(t, e.post(jobURL(graphsim.DropboxObjectID, graphsim.DropboxJobID)+"/restart", ""), http.StatusUnprocessableEntity, api.TypeNotEligible)
+	wantMetric(t, e.metrics(), "syncgate_start_decisions_total", map[string]string{"kind": "job_restart", "decision": "cooldown"}, 2)
 
 	snow := jobURL(graphsim.ServiceNowObjectID, graphsim.ServiceNowJobID) + "/restart"
 	for _, body := range []string{

@@ -90,7 +90,7 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	res.Outcome = out
 	err = about(spec.Target, err)
 	res.Decision = decision(spec, res, err)
-	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, err))
+	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err))
 	s.audit(ctx, spec, res, err, begin)
 	return res, err
 }
@@ -162,13 +162,16 @@ func decision(spec startSpec, res startResult, err error) string {
 }
 
 // metricDecision is the decision label of a start in the metrics: started,
-// dry_run (whatever the dry run found), busy, ineligible or cooldown (the
-// guard refused it), or failed (anything else: the backend, the store...).
-func metricDecision(spec startSpec, err error) string {
+// unchanged (nothing needed doing), dry_run (whatever the dry run found),
+// busy, ineligible or cooldown (the guard refused it), or failed (anything
+// else: the backend, the store...).
+func metricDecision(spec startSpec, res startResult, err error) string {
 	var refusal *guard.Refusal
 	switch {
 	case err == nil && spec.Query.DryRun:
 		return telemetry.DecisionDryRun
+	case err == nil && res.Done:
+		return telemetry.DecisionUnchanged
 	case err == nil:
 		return telemetry.DecisionStarted
 	case errors.As(err, &refusal):

@@ -22,6 +22,8 @@ const (
 	KindOrganization = "organization"
 	KindJob          = "job"
 	KindBulkItem     = "bulk_item"
+	KindJobPause     = "job_pause"
+	KindJobRestart   = "job_restart"
 
 	DecisionStarted    = "started"
 	DecisionBusy       = "busy"
@@ -29,6 +31,9 @@ const (
 	DecisionCooldown   = "cooldown"
 	DecisionFailed     = "failed"
 	DecisionDryRun     = "dry_run"
+	// DecisionUnchanged: the target was already as the action leaves it
+	// (a pause of a Paused job): nothing was sent.
+	DecisionUnchanged = "unchanged"
 )
 
 // The circuit breaker states syncgate_circuit_breaker_state shows, as
@@ -126,7 +131,7 @@ func NewMetrics(version string) *Metrics {
 		}, []string{"backend", "state"}),
 		starts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncgate_start_decisions_total",
-			Help: "Start attempts by kind (organization, job, bulk_item) and decision (started, busy, ineligible, cooldown, failed, dry_run).",
+			Help: "Start attempts by kind (organization, job, bulk_item, job_pause, job_restart) and decision (started, unchanged, busy, ineligible, cooldown, failed, dry_run).",
 		}, []string{"kind", "decision"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncgate_store_errors_total",
