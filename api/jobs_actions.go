@@ -78,12 +78,12 @@ func jobPause(jobs JobStarter, p jobPath, q pauseQuery) startSpec {
 		Key: "graph/job-pause/" + p.ApplicationID + "/" + p.JobID, Query: startQuery{DryRun: q.DryRun},
 		NoCooldown: true,
 		Precheck: func(ctx context.Context) (guard.State, error) {
-			job, err := jobs.Job(ctx, p.ApplicationID, p.JobID)
+			code, err := jobs.JobStatus(ctx, p.ApplicationID, p.JobID)
 			if err != nil {
 				return guard.State{}, err
 			}
-			st := guard.State{Status: job.Status.Code}
-			switch job.Status.Code {
+			st := guard.State{Status: code}
+			switch code {
 			case graph.StatusPaused:
 				st.Done = true
 			case graph.StatusNotConfigured:
