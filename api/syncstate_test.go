@@ -90,11 +90,24 @@ func TestSyncStateETag(t *testing.T) {
 		t.Errorf("Preference-Applied without Prefer: %q", r.header.Get("Preference-Applied"))
 	}
 	// The state differs from the tag: the answer comes at once, saying the
-	// wait the gateway would have applied.
-	r = get(map[string]string{"If-None-Match": `"stale"`, "Prefer": "respond-async, wait=120"})
-	wantStatus(t, r, http.StatusOK)
-	if got := r.header.Get("Preference-Applied"); got != "wait=60" {
-		t.Errorf("Preference-Applied %q; want wait=60", got)
+	// wait the gateway would have applied: 60 s at most, and less when the
+	// write timeout (default 60 s) is nearer (the wait ends 2 s before it).
+	for _, tt := range []struct{ writeTimeout, prefer, want string }{
+		{"0", "respond-async, wait=120", "wait=60"},
+		{"0", "wait=7", "wait=7"},
+		{"", "wait=120", "wait=58"},
+		{"90s", "wait=60", "wait=60"},
+	} {
+		e := e
+		if tt.writeTimeout != "" {
+			e = newEnv(t, func(o *envOptions) { o.vars = map[string]string{"SYNCGATE_HTTP_WRITE_TIMEOUT": tt.writeTimeout} })
+		}
+		r := e.do(req{method: "GET", path: syncURL(veeamsim.FabrikamID), token: e.token,
+			header: map[string]string{"If-None-Match": `"stale"`, "Prefer": tt.prefer}})
+		wantStatus(t, r, http.StatusOK)
+		if got := r.header.Get("Preference-Applied"); got != tt.want {
+			t.Errorf("write timeout %q, Prefer %q: Preference-Applied %q; want %s", tt.writeTimeout, tt.prefer, got, tt.want)
+		}
 	}
 	for _, bad := range []string{"wait=soon", "wait=-1", "wait", "wait=1.5"} {
 		r := get(map[string]string{"If-None-Match": etag, "Prefer": bad})
