@@ -32,6 +32,12 @@ func (b benchJobs) JobStatus(context.Context, string, string) (string, error) {
 func (b benchJobs) StartJob(context.Context, string, string) (graph.StartResult, error) {
 	return graph.StartResult{RequestID: "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"}, nil
 }
+func (b benchJobs) PauseJob(context.Context, string, string) (graph.StartResult, error) {
+	return graph.StartResult{RequestID: "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"}, nil
+}
+func (b benchJobs) RestartJob(context.Context, string, string, []string) (graph.StartResult, error) {
+	return graph.StartResult{RequestID: "7c1f9a52-3d8e-4b6a-9f0e-1a2b3c4d5e6f"}, nil
+}
 
 // BenchmarkRouteJobRead is GET /applications/{app}/jobs/{job} through the
 // router, middleware (JSON access log included), path validation and the
