@@ -25,9 +25,6 @@ import (
 )
 
 const (
-	// DefaultLeeway is the clock skew allowed on exp, nbf and iat when
-	// Config.Leeway is zero.
-	DefaultLeeway = 60 * time.Second
 	// DefaultUnknownKIDWait is the longest a token with an unknown key id
 	// waits for a JWKS refresh when Config.UnknownKIDWait is zero.
 	DefaultUnknownKIDWait = 2 * time.Second
@@ -77,8 +74,8 @@ type Config struct {
 	// Audiences lists the accepted aud values (at least one); a token is
 	// accepted when its aud holds any of them.
 	Audiences []string
-	// Leeway is the clock skew allowed on exp, nbf and iat; zero means
-	// DefaultLeeway (60 s).
+	// Leeway is the clock skew allowed on exp, nbf and iat; zero allows none,
+	// as SYNCGATE_JWT_LEEWAY=0 says.
 	Leeway time.Duration
 	// HTTPClient downloads the JWKS; nil means http.DefaultClient.
 	HTTPClient *http.Client
@@ -164,9 +161,6 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		errs = append(errs, errors.New("at least one audience is required, and none may be empty"))
 	}
 	leeway := cfg.Leeway
-	if leeway == 0 {
-		leeway = DefaultLeeway
-	}
 	if leeway < 0 {
 		errs = append(errs, fmt.Errorf("leeway %s is negative", cfg.Leeway))
 	}

@@ -69,7 +69,7 @@ func TestVerifyJWKS(t *testing.T) {
 	other := ecKey(t, elliptic.P256())
 	srv := newJWKSServer(t, m)
 	logger, logs := logBuffer()
-	v := newTestVerifier(t, Config{JWKSURL: srv.URL}, logger)
+	v := newTestVerifier(t, Config{JWKSURL: srv.URL, Leeway: time.Minute}, logger)
 	now := time.Now()
 	pubPEM := publicKeyPEM(t, m)
 	jwk := publicJWK(t, m)
@@ -122,7 +122,7 @@ func TestVerifyJWKS(t *testing.T) {
 			token: sign(t, jwt.SigningMethodES256, m.key, "", claimsNow(nil)),
 		},
 		{
-			name:  "expired within the default leeway",
+			name:  "expired within the leeway",
 			token: mint(t, m, claimsNow(jwt.MapClaims{"exp": now.Add(-30 * time.Second).Unix()})),
 		},
 		{name: "not three parts", token: "abc.def", wantErr: reasonMalformed, wantIs: jwt.ErrTokenMalformed},
@@ -527,4 +527,20 @@ func TestConfigMasksSecret(t *testing.T) {
 			t.Errorf("%s output %q does not mask the secret", name, out)
 		}
 	}
+}
+
+// TestZeroLeeway: SYNCGATE_JWT_LEEWAY=0 means no clock skew at all, so a token
+// expired half a minute ago is refused (zero once meant a 60 s default).
+func TestZeroLeeway(t *testing.T) {
+	m := testMinter(t)
+	srv := newJWKSServer(t, m)
+	v := newTestVerifier(t, Config{JWKSURL: srv.URL, Leeway: 0}, nil)
+	runVerifyCases(t, v, []verifyCase{
+		{name: "fresh", token: mint(t, m, claimsNow(nil))},
+		{
+			name:    "expired 30 s ago",
+			token:   mint(t, m, claimsNow(jwt.MapClaims{"exp": time.Now().Add(-30 * time.Second).Unix()})),
+			wantErr: reasonExpired,
+		},
+	})
 }
