@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -321,8 +323,26 @@ func checkFiles(t *testing.T, img image) {
 
 // checkServe runs `syncgate serve` in the image's root with a minimal
 // configuration and asks it /healthz and /readyz over the host's network.
+// The port is chosen below the kernel's ephemeral range, so servers that
+// other tests start on port 0 cannot take it; should something take it all
+// the same, the gateway says so and another port is tried.
 func checkServe(t *testing.T, b buildah, ctr string) {
-	port := freePort(t)
+	for attempt := 1; ; attempt++ {
+		port := freePort(t)
+		if !serveOn(t, b, ctr, port) {
+			return
+		}
+		if attempt == 3 {
+			t.Fatal("three ports were taken before the gateway could listen on them")
+		}
+		t.Logf("port %s was taken before the gateway listened on it; trying another", port)
+	}
+}
+
+// serveOn runs the gateway on port and checks it; it reports whether the
+// port was already in use, the gateway having exited on that alone.
+func serveOn(t *testing.T, b buildah, ctr, port string) (portTaken bool) {
+	args := []string{"run", "--isolation", "chroot"}
 	for _, env := range []string{
 		"SYNCGATE_LISTEN_ADDR=127.0.0.1:" + port,
 		"SYNCGATE_JWT_ISSUERS=https://issuer.example.com/",
@@ -330,11 +350,11 @@ func checkServe(t *testing.T, b buildah, ctr string) {
 		"SYNCGATE_JWT_HMAC_SECRET=image-test-hmac-secret-of-32-bytes!",
 		"SYNCGATE_SHUTDOWN_GRACE=2s",
 	} {
-		b.run("config", "--env", env, ctr)
+		args = append(args, "--env", env)
 	}
-	var logs bytes.Buffer
-	cmd := b.command("run", "--isolation", "chroot", ctr, "--", "/syncgate", "serve")
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &syncBuffer{}
+	cmd := b.command(append(args, ctr, "--", "/syncgate", "serve")...)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -357,36 +377,44 @@ func checkServe(t *testing.T, b buildah, ctr string) {
 	}
 	defer stop()
 
-	base := "http://127.0.0.1:" + port
-	client := &http.Client{Timeout: 2 * time.Second}
+	// Wait for the gateway's own word that it listens, so what answers next
+	// is this gateway.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var healthy bool
-	for !healthy {
+	for !strings.Contains(logs.String(), `"msg":"listening"`) {
 		select {
 		case err := <-exited:
-			t.Fatalf("syncgate serve exited before answering: %v\n%s", err, logs.String())
+			stopped = true
+			if strings.Contains(logs.String(), "address already in use") {
+				return true
+			}
+			t.Fatalf("syncgate serve exited before listening: %v\n%s", err, logs.String())
 		case <-ctx.Done():
-			t.Fatalf("no answer from %s/healthz within 30 s\n%s", base, logs.String())
-		case <-time.After(100 * time.Millisecond):
+			t.Fatalf("syncgate serve did not listen within 30 s\n%s", logs.String())
+		case <-time.After(50 * time.Millisecond):
 		}
-		resp, err := client.Get(base + "/healthz")
+	}
+
+	base := "http://127.0.0.1:" + port
+	client := &http.Client{Timeout: 5 * time.Second}
+	status := func(path string) int {
+		resp, err := client.Get(base + path)
 		if err != nil {
-			continue
+			t.Fatalf("GET %s: %v\n%s", path, err, logs.String())
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("/healthz answered %s", resp.Status)
+		return resp.StatusCode
+	}
+	if got := status("/healthz"); got != http.StatusOK {
+		t.Errorf("/healthz answered %d, want 200\n%s", got, logs.String())
+	}
+	// Ready once its signing key is loaded, at start.
+	for got := status("/readyz"); got != http.StatusOK; got = status("/readyz") {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("/readyz still answers %d after 30 s, want 200\n%s", got, logs.String())
+		case <-time.After(100 * time.Millisecond):
 		}
-		healthy = true
-	}
-	resp, err := client.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("/readyz answered %s, want 200 (the HMAC key is loaded at start)", resp.Status)
 	}
 	if uid := serveUID(t, cmd.Process.Pid); uid != "65532" {
 		t.Errorf("syncgate serve runs as uid %s, want 65532 (the image's USER)", uid)
@@ -395,6 +423,26 @@ func checkServe(t *testing.T, b buildah, ctr string) {
 	if !strings.Contains(logs.String(), "starting syncgate") {
 		t.Errorf("the gateway's log lacks its start line:\n%s", logs.String())
 	}
+	return false
+}
+
+// syncBuffer is a bytes.Buffer that the command's output copier writes
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // serveUID finds the /syncgate serve process started under the buildah
@@ -454,14 +502,19 @@ func descendsFrom(pid, ancestor int) bool {
 	return false
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
+// freePort returns a loopback TCP port below the kernel's ephemeral range
+// (32768 and up on Linux) that was free a moment ago.
 func freePort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := strconv.Itoa(20000 + rand.IntN(12000))
+		l, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
 	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	t.Fatal("no free port between 20000 and 32000")
+	return ""
 }
