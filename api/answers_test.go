@@ -127,7 +127,7 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		}
 		return stub(e)
 	}
-	send := func(to target, method, path, body, contentType string) *http.Response {
+	send := func(to target, method, path, body, contentType string, header ...string) *http.Response {
 		t.Helper()
 		var r io.Reader
 		if body != "" {
@@ -143,6 +143,9 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 		hr.Header.Set("X-Request-ID", exampleRequestID) // the examples' request id
 		if body != "" {
 			hr.Header.Set("Content-Type", contentType)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			hr.Header.Set(header[i], header[i+1])
 		}
 		resp, err := to.client.Do(hr)
 		if err != nil {
@@ -244,14 +247,32 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 			if isStart && !isPause {
 				return send(live, method, busy(path), "", ""), true
 			}
+			if method == "POST" {
+				return idempotencyInFlight(t, client, method, p), true
+			}
 			return send(failing(path, upstream.KindConflict), method, p, "", ""), true
 		case 413:
 			return send(live, method, p, big, "application/json"), true
 		case 415:
 			return send(live, method, p, `{"full":true}`, "text/plain"), true
 		case 422:
+			if !isStart {
+				// The same Idempotency-Key with another request (on a
+				// gateway of its own: the first request starts a sync).
+				fresh, _ := newReal()
+				key := "example-" + strconv.Itoa(status)
+				send(fresh, method, p, `{"organizationIds":["`+veeamsim.FabrikamID+`"],"full":true}`, "application/json", "Idempotency-Key", key)
+				return send(fresh, method, p, `{"organizationIds":["`+veeamsim.FabrikamID+`"]}`, "application/json", "Idempotency-Key", key), true
+			}
 			return send(live, method, fill(path, true), "", ""), true
 		case 429:
+			if !isStart {
+				// The caller's rate limit: one request an hour.
+				e := newEnv(t, func(o *envOptions) { o.vars = map[string]string{"SYNCGATE_RATE_LIMIT": "1/h"} })
+				limited := target{e.gw.URL, client(e.gw.Client().Transport), e.token}
+				send(limited, method, p, "", "")
+				return send(limited, method, p, "", ""), true
+			}
 			fresh, _ := newReal()
 			if r := send(fresh, method, p, "", ""); r.StatusCode != http.StatusAccepted {
 				t.Fatalf("%s %s: first start %d", method, p, r.StatusCode)
@@ -299,4 +320,54 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 	}
 	t.Logf("%d answers checked against openapi.yaml", checked)
 	examples.compare(t)
+}
+
+// idempotencyInFlight answers a POST whose Idempotency-Key is still in
+// flight: the first request with it waits in its backend call while the
+// same request is sent again.
+func idempotencyInFlight(t *testing.T, client func(http.RoundTripper) *http.Client, method, path string) *http.Response {
+	t.Helper()
+	orgs := &blockingOrgs{entered: make(chan struct{}), release: make(chan struct{})}
+	srv := httptest.NewServer(api.NewServer(api.Config{
+		Auth:          fakeAuth{},
+		Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start"},
+		Guard:         guard.New(store.NewMemory(time.Now), time.Minute),
+		Organizations: orgs,
+		Jobs:          stubJobs{errors.New("unused")},
+	}))
+	defer srv.Close()
+	c := client(srv.Client().Transport)
+	do := func() *http.Response {
+		hr, _ := http.NewRequest(method, srv.URL+path, nil)
+		hr.Header.Set("Idempotency-Key", "in-flight")
+		hr.Header.Set("X-Request-ID", exampleRequestID)
+		resp, err := c.Do(hr)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		return resp
+	}
+	first := make(chan *http.Response, 1)
+	go func() { first <- do() }()
+	<-orgs.entered
+	second := do()
+	close(orgs.release)
+	<-first
+	return second
+}
+
+// blockingOrgs is an OrganizationSyncer whose listing waits for release.
+type blockingOrgs struct {
+	stubOrgs
+	entered, release chan struct{}
+}
+
+func (b *blockingOrgs) Organizations(context.Context, int, int) (veeam.OrganizationPage, error) {
+	close(b.entered)
+	<-b.release
+	return veeam.OrganizationPage{}, nil
 }

@@ -21,16 +21,9 @@ const maxBodyBytes = 64 << 10
 // 408 when the body is too slow to arrive, 413 over the size limit, 415 for a body that is not JSON, 400 for
 // malformed JSON, duplicate or unknown fields, wrong types and failed rules.
 func (b binder) body(r *http.Request, v any, optional bool) error {
-	data, err := io.ReadAll(r.Body)
+	data, err := readBody(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return newProblem(kindBodyTooLarge, fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes))
-		}
-		if isTimeout(err) {
-			return newProblem(kindRequestTimeout, "the body did not arrive within the server's read timeout")
-		}
-		return newProblem(kindMalformedBody, "the body could not be read")
+		return err
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		if optional {
@@ -50,6 +43,23 @@ func (b binder) body(r *http.Request, v any, optional bool) error {
 		return b.decodeProblem(data, v, err)
 	}
 	return b.validate(v)
+}
+
+// readBody reads the whole request body (bounded by limitBody). Its failure
+// is a *Problem: 413 over the size limit, 408 too slow, 400 otherwise.
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, newProblem(kindBodyTooLarge, fmt.Sprintf("the body must not exceed %d bytes", maxBodyBytes))
+		}
+		if isTimeout(err) {
+			return nil, newProblem(kindRequestTimeout, "the body did not arrive within the server's read timeout")
+		}
+		return nil, newProblem(kindMalformedBody, "the body could not be read")
+	}
+	return data, nil
 }
 
 // isJSON reports whether a Content-Type is application/json or +json.

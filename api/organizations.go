@@ -30,13 +30,17 @@ import (
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
+//	@Failure		429	{object}	Problem	"rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
 //	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
 //	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
 //	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			429	{integer}	Retry-After	"Seconds until this caller's rate-limit window refills"
 //	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Header			all	{string}	RateLimit	"When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+//	@Header			all	{string}	RateLimit-Policy	"When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations [get]
@@ -77,13 +81,17 @@ func (s *server) handleListOrganizations() http.HandlerFunc {
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
 //	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
+//	@Failure		429	{object}	Problem	"rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
 //	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
 //	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
 //	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			429	{integer}	Retry-After	"Seconds until this caller's rate-limit window refills"
 //	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Header			all	{string}	RateLimit	"When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+//	@Header			all	{string}	RateLimit-Policy	"When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations/{organizationId} [get]
@@ -122,6 +130,7 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
 //	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
+//	@Failure		429	{object}	Problem	"rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills; rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
 //	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
@@ -129,8 +138,11 @@ func (s *server) handleGetOrganization() http.HandlerFunc {
 //	@Header			200,304	{string}	ETag	"The state's entity tag, for If-None-Match"
 //	@Header			200	{string}	Preference-Applied	"When the request waited (Prefer: wait with If-None-Match): wait=N, the seconds the gateway was prepared to wait"
 //	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			429	{integer}	Retry-After	"Seconds until this caller's rate-limit window refills"
 //	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Header			all	{string}	RateLimit	"When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+//	@Header			all	{string}	RateLimit-Policy	"When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations/{organizationId}/sync [get]
@@ -191,13 +203,17 @@ func (s *server) handleGetSync() http.HandlerFunc {
 //	@Failure		400	{object}	Problem	"validation: a bad path id or query parameter; errors lists every field"
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Read scope"
+//	@Failure		429	{object}	Problem	"rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
 //	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
 //	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
 //	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+//	@Header			429	{integer}	Retry-After	"Seconds until this caller's rate-limit window refills"
 //	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Header			all	{string}	RateLimit	"When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+//	@Header			all	{string}	RateLimit-Policy	"When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Read"]
 //	@Router			/organizations/sync [get]
@@ -261,6 +277,7 @@ func (s *server) readOrganization(read func(ctx context.Context, orgs Organizati
 //	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
 //	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)	extensions(x-ms-summary=Force,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Param			Idempotency-Key	header	string	false	"1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept"	maxlength(255)
 //	@Param			body			body	SyncRequest	false	"Sync options; empty or omitted: incremental, every part"
 //	@Success		200	{object}	DryRun	"dryRun=true: what a start would do; nothing was started"
 //	@Success		202	{object}	SyncStarted	"The sync was started"
@@ -268,21 +285,24 @@ func (s *server) readOrganization(read func(ctx context.Context, orgs Organizati
 //	@Failure		401	{object}	Problem	"unauthorized: no bearer token; invalid-token: a token that is malformed, badly signed, expired or not for this gateway"
 //	@Failure		403	{object}	Problem	"insufficient-scope: the token lacks the Organizations.Sync scope"
 //	@Failure		404	{object}	Problem	"not-found: Veeam does not know the organization"
-//	@Failure		409	{object}	Problem	"already-running: a sync is Queued or Running (currentStatus says which); conflict: Veeam reports a conflicting operation"
+//	@Failure		409	{object}	Problem	"already-running: a sync is Queued or Running (currentStatus says which); conflict: Veeam reports a conflicting operation; idempotency-key-in-flight: the first request with this Idempotency-Key is still running"
 //	@Failure		408	{object}	Problem	"request-timeout: the body did not arrive within the server's read timeout"
 //	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
 //	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
-//	@Failure		422	{object}	Problem	"not-eligible: the organization does not use modern app-only authentication, so Veeam cannot synchronize its cache"
-//	@Failure		429	{object}	Problem	"cooldown: the organization was started too recently; Retry-After and retryAfter say when to try again"
+//	@Failure		422	{object}	Problem	"not-eligible: the organization does not use modern app-only authentication, so Veeam cannot synchronize its cache; idempotency-key-reused: this Idempotency-Key came with another request"
+//	@Failure		429	{object}	Problem	"cooldown: the organization was started too recently; Retry-After and retryAfter say when to try again; rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
-//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started"
 //	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
 //	@Header			202	{string}	Location	"The synchronization state: /organizations/{organizationId}/sync"
 //	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
-//	@Header			429	{integer}	Retry-After	"Seconds until the cooldown ends"
-//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			429	{integer}	Retry-After	"Seconds until the cooldown ends or this caller's rate-limit window refills"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait, or the store cannot be reached: seconds before retrying"
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Header			all	{string}	RateLimit	"When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+//	@Header			all	{string}	RateLimit-Policy	"When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+//	@Header			all	{string}	Idempotent-Replayed	"When the answer is replayed for a repeated Idempotency-Key: true"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Sync"]
 //	@Router			/organizations/{organizationId}/sync [post]
@@ -317,6 +337,7 @@ func (s *server) handleStartSync() http.HandlerFunc {
 //	@Param			dryRun			query	bool	false	"Check only, start nothing and claim no cooldown (PowerShell -WhatIf): answers 200 with what a start would do"	default(false)	extensions(x-ms-summary=Dry run,x-ms-visibility=advanced)
 //	@Param			force			query	bool	false	"Start even if a sync is already queued or running (never skips eligibility or the cooldown)"	default(false)	extensions(x-ms-summary=Force,x-ms-visibility=advanced)
 //	@Param			X-Request-ID	header	string	false	"Correlation id, 1 to 128 printable characters; echoed on the answer and logged"	maxlength(128)
+//	@Param			Idempotency-Key	header	string	false	"1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept"	maxlength(255)
 //	@Param			body			body	BulkSyncRequest	false	"Sync options and the organizations; empty or omitted: incremental, every part, every organization"
 //	@Success		200	{object}	BulkSyncResult	"One result per organization"
 //	@Failure		400	{object}	Problem	"validation or malformed-body: a bad path id, query parameter or body; errors lists every field"
@@ -325,13 +346,20 @@ func (s *server) handleStartSync() http.HandlerFunc {
 //	@Failure		408	{object}	Problem	"request-timeout: the body did not arrive within the server's read timeout"
 //	@Failure		413	{object}	Problem	"body-too-large: the body exceeds 64 KiB"
 //	@Failure		415	{object}	Problem	"unsupported-media-type: a body that is not application/json"
+//	@Failure		409	{object}	Problem	"idempotency-key-in-flight: the first request with this Idempotency-Key is still running"
+//	@Failure		422	{object}	Problem	"idempotency-key-reused: this Idempotency-Key came with another request"
+//	@Failure		429	{object}	Problem	"rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills"
 //	@Failure		500	{object}	Problem	"internal: the gateway failed; the request id finds the details in its log"
 //	@Failure		502	{object}	Problem	"upstream-error, upstream-bad-response or upstream-credentials: the backend failed, answered something unreadable, or refused the gateway's own credentials"
-//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)"
+//	@Failure		503	{object}	Problem	"upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started"
 //	@Failure		504	{object}	Problem	"upstream-timeout: the backend did not answer in time"
 //	@Header			401,403	{string}	WWW-Authenticate	"The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
-//	@Header			503	{integer}	Retry-After	"When the backend asked to wait: seconds before retrying"
+//	@Header			429	{integer}	Retry-After	"Seconds until this caller's rate-limit window refills"
+//	@Header			503	{integer}	Retry-After	"When the backend asked to wait, or the store cannot be reached: seconds before retrying"
 //	@Header			all	{string}	X-Request-ID	"The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+//	@Header			all	{string}	RateLimit	"When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+//	@Header			all	{string}	RateLimit-Policy	"When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+//	@Header			all	{string}	Idempotent-Replayed	"When the answer is replayed for a repeated Idempotency-Key: true"
 //	@Security		bearer
 //	@x-required-scopes	["Organizations.Sync"]
 //	@Router			/organizations/sync [post]

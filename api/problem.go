@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
 
@@ -77,6 +78,10 @@ const (
 	TypeUpstreamUnavailable = problemTypePrefix + "upstream-unavailable"
 	TypeUpstreamTimeout     = problemTypePrefix + "upstream-timeout"
 	TypeNotConfigured       = problemTypePrefix + "backend-not-configured"
+	TypeStoreUnavailable    = problemTypePrefix + "store-unavailable"
+	TypeRateLimited         = problemTypePrefix + "rate-limited"
+	TypeIdempotencyKeyReuse = problemTypePrefix + "idempotency-key-reused"
+	TypeIdempotencyInFlight = problemTypePrefix + "idempotency-key-in-flight"
 	TypeInternal            = problemTypePrefix + "internal"
 )
 
@@ -101,6 +106,10 @@ const (
 	kindCancelled
 	kindTimeout
 	kindInternal
+	kindStoreUnavailable
+	kindRateLimited
+	kindIdempotencyKeyReuse
+	kindIdempotencyInFlight
 )
 
 // statuses is the one table that turns an error kind into what a caller
@@ -127,6 +136,11 @@ var statuses = map[any]struct {
 	kindCancelled:         {http.StatusServiceUnavailable, TypeUpstreamUnavailable, "Request cancelled"},
 	kindTimeout:           {http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time"},
 	kindInternal:          {http.StatusInternalServerError, TypeInternal, "Internal error"},
+
+	kindStoreUnavailable:    {http.StatusServiceUnavailable, TypeStoreUnavailable, "The gateway's store cannot be reached"},
+	kindRateLimited:         {http.StatusTooManyRequests, TypeRateLimited, "Too many requests"},
+	kindIdempotencyKeyReuse: {http.StatusUnprocessableEntity, TypeIdempotencyKeyReuse, "Idempotency-Key reused with another request"},
+	kindIdempotencyInFlight: {http.StatusConflict, TypeIdempotencyInFlight, "A request with this Idempotency-Key is in progress"},
 
 	upstream.KindNotFound:    {http.StatusNotFound, TypeNotFound, "Not found"},
 	upstream.KindConflict:    {http.StatusConflict, TypeConflict, "The backend reports a conflicting operation in progress"},
@@ -183,6 +197,13 @@ func problemFor(err error) *Problem {
 	if errors.As(err, &p) {
 		return p
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// Never start without a claim: nothing was started.
+		p = newProblem(kindStoreUnavailable, "the gateway cannot reach its store (Redis), where cooldown claims and Idempotency-Key records live; nothing was started; retry after the time given")
+		p.setRetryAfter(storeRetryAfter)
+		p.cause = err
+		return p
+	}
 	var refusal *guard.Refusal
 	if errors.As(err, &refusal) {
 		p = newProblem(refusal.Reason, target+": "+refusal.Detail)
@@ -225,6 +246,10 @@ func problemFor(err error) *Problem {
 	p.cause = err
 	return p
 }
+
+// storeRetryAfter is the Retry-After of a 503 store-unavailable: the store
+// client reconnects by itself, within about a second of Redis coming back.
+const storeRetryAfter = 5 * time.Second
 
 // internalDetail is the detail of every 500: the details are in the log.
 const internalDetail = "the gateway failed; the request id identifies the details in its log"

@@ -1,8 +1,15 @@
 package api
 
-import "github.com/go-chi/chi/v5"
+import (
+	"net/http"
 
-// addRoutes lists every route of the gateway.
+	"github.com/go-chi/chi/v5"
+)
+
+// addRoutes lists every route of the gateway. Behind a token every route
+// counts against the caller's rate limit; every POST honours
+// Idempotency-Key (after its scope check, so a replay goes only to a caller
+// allowed to make the request).
 func addRoutes(r chi.Router, s *server) {
 	r.Get("/healthz", s.handleHealthz())
 	r.Get("/readyz", s.handleReadyz())
@@ -13,19 +20,23 @@ func addRoutes(r chi.Router, s *server) {
 	r.Get("/swagger/{file}", s.handleSwaggerFile())
 
 	r.Group(func(r chi.Router) {
-		r.Use(s.Auth.Authenticate(s.fail))
+		r.Use(s.Auth.Authenticate(s.fail), s.rateLimit)
+		// post is a POST route: its scope, then Idempotency-Key.
+		post := func(scope, pattern string, h http.Handler) {
+			r.With(s.scope(scope), s.idempotency).Post(pattern, h.ServeHTTP)
+		}
 
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations", s.handleListOrganizations())
-		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/sync", s.handleBulkSync())
+		post(s.Scopes.OrganizationsSync, "/organizations/sync", s.handleBulkSync())
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/sync", s.handleListSyncStates())
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}", s.handleGetOrganization())
-		r.With(s.scope(s.Scopes.OrganizationsSync)).Post("/organizations/{organizationId}/sync", s.handleStartSync())
+		post(s.Scopes.OrganizationsSync, "/organizations/{organizationId}/sync", s.handleStartSync())
 		r.With(s.scope(s.Scopes.OrganizationsRead)).Get("/organizations/{organizationId}/sync", s.handleGetSync())
 
 		r.With(s.scope(s.Scopes.SyncJobsRead)).Get("/applications/{applicationId}/jobs", s.handleListJobs())
 		r.With(s.scope(s.Scopes.SyncJobsRead)).Get("/applications/{applicationId}/jobs/{jobId}", s.handleGetJob())
-		r.With(s.scope(s.Scopes.SyncJobsStart)).Post("/applications/{applicationId}/jobs/{jobId}/start", s.handleStartJob())
-		r.With(s.scope(s.Scopes.SyncJobsManage)).Post("/applications/{applicationId}/jobs/{jobId}/pause", s.handlePauseJob())
-		r.With(s.scope(s.Scopes.SyncJobsManage)).Post("/applications/{applicationId}/jobs/{jobId}/restart", s.handleRestartJob())
+		post(s.Scopes.SyncJobsStart, "/applications/{applicationId}/jobs/{jobId}/start", s.handleStartJob())
+		post(s.Scopes.SyncJobsManage, "/applications/{applicationId}/jobs/{jobId}/pause", s.handlePauseJob())
+		post(s.Scopes.SyncJobsManage, "/applications/{applicationId}/jobs/{jobId}/restart", s.handleRestartJob())
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/veeam"
 )
 
@@ -49,6 +50,16 @@ type Config struct {
 	Auth   Authenticator
 	Scopes Scopes
 	Guard  *guard.Policy
+	// Store holds idempotency records and rate-limit counters (the guard
+	// holds its cooldown claims in the same store); StoreKind names it in
+	// /readyz ("memory" or "redis"). Nil: a memory store.
+	Store     store.Store
+	StoreKind string
+	// IdempotencyTTL is how long an Idempotency-Key's answer is replayed;
+	// 0 means 24 h.
+	IdempotencyTTL time.Duration
+	// RateLimit is the per-caller limit; zero means none.
+	RateLimit RateLimit
 	// Organizations is the Veeam adapter; nil when Veeam is not configured,
 	// and then OrganizationsMissing names the settings it needs.
 	Organizations        OrganizationSyncer
@@ -83,6 +94,11 @@ type Metrics interface {
 	ObserveRequest(route, method string, status int, d time.Duration)
 	// ObserveStart is one start decision (see metricDecision).
 	ObserveStart(kind, decision string)
+	// StoreError is one store operation that failed because the store could
+	// not be reached ("cooldown", "idempotency", "ratelimit", "readyz").
+	StoreError(op string)
+	// RateLimited is one request the caller rate limit refused on route.
+	RateLimited(route string)
 }
 
 // nopMetrics counts nothing.
@@ -90,6 +106,8 @@ type nopMetrics struct{}
 
 func (nopMetrics) ObserveRequest(string, string, int, time.Duration) {}
 func (nopMetrics) ObserveStart(string, string)                       {}
+func (nopMetrics) StoreError(string)                                 {}
+func (nopMetrics) RateLimited(string)                                {}
 
 type server struct {
 	Config
@@ -107,6 +125,12 @@ func NewServer(cfg Config) http.Handler {
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = nopMetrics{}
+	}
+	if cfg.Store == nil {
+		cfg.Store, cfg.StoreKind = store.NewMemory(nil), "memory"
+	}
+	if cfg.IdempotencyTTL <= 0 {
+		cfg.IdempotencyTTL = 24 * time.Hour
 	}
 	if cfg.Ready == nil {
 		cfg.Ready = func(context.Context) error { return nil }
@@ -217,12 +241,13 @@ func (s *server) handleHealthz() http.HandlerFunc {
 	})
 }
 
-// handleReadyz answers GET /readyz: configuration valid and signing keys loaded.
+// handleReadyz answers GET /readyz: configuration valid and signing keys
+// loaded; the body reports the store.
 //
 //	@Summary		Readiness
 //	@ID			readyz
 //	@x-ms-visibility	"internal"
-//	@Description	Answers 200 when the gateway can serve: its configuration is valid and the token signing keys are loaded.
+//	@Description	Answers 200 when the gateway can serve: its configuration is valid and the token signing keys are loaded. The body reports the store (memory, or the Redis shared by the replicas) and whether it answers: a Redis that cannot be reached leaves the gateway ready, since reads keep working, while starts answer 503 store-unavailable until it is back (every replica shares that Redis, so failing readiness would take them all out of service).
 //	@Tags			health
 //	@Produce		json
 //	@Success		200	{object}	Health	"Ready: status ready"
@@ -234,7 +259,16 @@ func (s *server) handleReadyz() http.HandlerFunc {
 		if err := s.Ready(r.Context()); err != nil {
 			return newProblem(kindNotReady, err.Error())
 		}
-		encode(w, http.StatusOK, Health{Status: "ready"})
+		st := &StoreHealth{Kind: s.StoreKind, Status: "up"}
+		// Short: a probe's own timeout is a second or two, and a Redis that
+		// does not answer within this is reported unavailable.
+		ctx, cancel := context.WithTimeout(r.Context(), 500*time.Millisecond)
+		defer cancel()
+		if err := s.Store.Ping(ctx); err != nil {
+			st.Status = "unavailable"
+			s.Metrics.StoreError("readyz")
+		}
+		encode(w, http.StatusOK, Health{Status: "ready", Store: st})
 		return nil
 	})
 }
@@ -266,4 +300,14 @@ func (s *server) handleMetrics() http.HandlerFunc {
 // Health is the body of /healthz and /readyz.
 type Health struct {
 	Status string `json:"status" example:"ok"`
+	// Store is reported by /readyz only.
+	Store *StoreHealth `json:"store,omitempty"`
+}
+
+// StoreHealth is the store as /readyz sees it.
+type StoreHealth struct {
+	// Kind is memory (one replica) or redis (shared by the replicas).
+	Kind string `json:"kind" enums:"memory,redis" example:"redis"`
+	// Status is up, or unavailable: starts then answer 503 store-unavailable.
+	Status string `json:"status" enums:"up,unavailable" example:"up"`
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/telemetry"
 )
 
@@ -91,6 +92,9 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	err = about(spec.Target, err)
 	res.Decision = decision(spec, res, err)
 	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err))
+	if errors.Is(err, store.ErrUnavailable) {
+		s.Metrics.StoreError("cooldown")
+	}
 	s.audit(ctx, spec, res, err, begin)
 	return res, err
 }

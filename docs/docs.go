@@ -79,6 +79,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/JobList"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -91,6 +99,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -103,6 +119,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -119,6 +143,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -135,6 +167,38 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -147,6 +211,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -159,6 +231,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -171,6 +251,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
                                 "description": "When the backend asked to wait: seconds before retrying"
@@ -187,6 +275,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -254,6 +350,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Job"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -266,6 +370,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -278,6 +390,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -294,6 +414,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -310,6 +438,38 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -322,6 +482,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -334,6 +502,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -346,6 +522,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
                                 "description": "When the backend asked to wait: seconds before retrying"
@@ -362,6 +546,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -429,6 +621,13 @@ const docTemplate = `{
                         "description": "Correlation id, 1 to 128 printable characters; echoed on the answer and logged",
                         "name": "X-Request-ID",
                         "in": "header"
+                    },
+                    {
+                        "maxLength": 255,
+                        "type": "string",
+                        "description": "1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept",
+                        "name": "Idempotency-Key",
+                        "in": "header"
                     }
                 ],
                 "responses": {
@@ -438,9 +637,21 @@ const docTemplate = `{
                             "$ref": "#/definitions/JobPaused"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
                             "Location": {
                                 "type": "string",
                                 "description": "When not a dry run: the job, /applications/{applicationId}/jobs/{jobId}"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -454,6 +665,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -466,6 +689,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -482,6 +717,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -498,6 +745,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -510,6 +769,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -517,11 +788,23 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "conflict: Graph reports a conflicting operation",
+                        "description": "conflict: Graph reports a conflicting operation; idempotency-key-in-flight: the first request with this Idempotency-Key is still running",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -534,6 +817,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -546,6 +841,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -553,11 +860,51 @@ const docTemplate = `{
                         }
                     },
                     "422": {
-                        "description": "not-eligible: the job is NotConfigured (currentStatus)",
+                        "description": "not-eligible: the job is NotConfigured (currentStatus); idempotency-key-reused: this Idempotency-Key came with another request",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -570,6 +917,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -582,6 +941,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -589,14 +960,26 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "When the backend asked to wait: seconds before retrying"
+                                "description": "When the backend asked to wait, or the store cannot be reached: seconds before retrying"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -610,6 +993,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -692,6 +1087,13 @@ const docTemplate = `{
                         "in": "header"
                     },
                     {
+                        "maxLength": 255,
+                        "type": "string",
+                        "description": "1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
                         "description": "What to reset; empty or omitted: Graph's default restart, with no criteria",
                         "name": "body",
                         "in": "body",
@@ -707,6 +1109,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/DryRun"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -719,9 +1133,21 @@ const docTemplate = `{
                             "$ref": "#/definitions/JobRestarted"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
                             "Location": {
                                 "type": "string",
                                 "description": "The job: /applications/{applicationId}/jobs/{jobId}"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -735,6 +1161,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -747,6 +1185,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -763,6 +1213,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -779,6 +1241,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -791,6 +1265,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -798,11 +1284,23 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation",
+                        "description": "already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation; idempotency-key-in-flight: the first request with this Idempotency-Key is still running",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -815,6 +1313,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -827,6 +1337,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -834,11 +1356,23 @@ const docTemplate = `{
                         }
                     },
                     "422": {
-                        "description": "not-eligible: the job is NotConfigured or in another status syncgate does not restart from (currentStatus)",
+                        "description": "not-eligible: the job is NotConfigured or in another status syncgate does not restart from (currentStatus); idempotency-key-reused: this Idempotency-Key came with another request",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -846,14 +1380,26 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "cooldown: the job was started or restarted too recently; Retry-After and retryAfter say when to try again",
+                        "description": "cooldown: the job was started or restarted too recently; Retry-After and retryAfter say when to try again; rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "Seconds until the cooldown ends"
+                                "description": "Seconds until the cooldown ends or this caller's rate-limit window refills"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -867,6 +1413,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -879,6 +1437,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -886,14 +1456,26 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "When the backend asked to wait: seconds before retrying"
+                                "description": "When the backend asked to wait, or the store cannot be reached: seconds before retrying"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -907,6 +1489,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -983,6 +1577,13 @@ const docTemplate = `{
                         "description": "Correlation id, 1 to 128 printable characters; echoed on the answer and logged",
                         "name": "X-Request-ID",
                         "in": "header"
+                    },
+                    {
+                        "maxLength": 255,
+                        "type": "string",
+                        "description": "1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept",
+                        "name": "Idempotency-Key",
+                        "in": "header"
                     }
                 ],
                 "responses": {
@@ -992,6 +1593,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/DryRun"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1004,9 +1617,21 @@ const docTemplate = `{
                             "$ref": "#/definitions/JobStarted"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
                             "Location": {
                                 "type": "string",
                                 "description": "The job: /applications/{applicationId}/jobs/{jobId}"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -1020,6 +1645,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1032,6 +1669,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1048,6 +1697,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1064,6 +1725,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1076,6 +1749,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1083,11 +1768,23 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation",
+                        "description": "already-running: the job is Active (currentStatus); conflict: Graph reports a conflicting operation; idempotency-key-in-flight: the first request with this Idempotency-Key is still running",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1100,6 +1797,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1112,6 +1821,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1119,11 +1840,23 @@ const docTemplate = `{
                         }
                     },
                     "422": {
-                        "description": "not-eligible: the job is NotConfigured or in another status syncgate does not start from (currentStatus)",
+                        "description": "not-eligible: the job is NotConfigured or in another status syncgate does not start from (currentStatus); idempotency-key-reused: this Idempotency-Key came with another request",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1131,14 +1864,26 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "cooldown: the job was started too recently; Retry-After and retryAfter say when to try again",
+                        "description": "cooldown: the job was started too recently; Retry-After and retryAfter say when to try again; rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "Seconds until the cooldown ends"
+                                "description": "Seconds until the cooldown ends or this caller's rate-limit window refills"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -1152,6 +1897,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1164,6 +1921,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1171,14 +1940,26 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "When the backend asked to wait: seconds before retrying"
+                                "description": "When the backend asked to wait, or the store cannot be reached: seconds before retrying"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -1192,6 +1973,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1354,6 +2147,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/OrganizationList"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1366,6 +2167,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1378,6 +2187,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1394,9 +2211,41 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -1410,6 +2259,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1422,6 +2279,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1434,6 +2299,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
                                 "description": "When the backend asked to wait: seconds before retrying"
@@ -1450,6 +2323,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1516,6 +2397,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/SyncStatusList"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1528,6 +2417,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1540,6 +2437,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1556,9 +2461,41 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -1572,6 +2509,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1584,6 +2529,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1596,6 +2549,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
                                 "description": "When the backend asked to wait: seconds before retrying"
@@ -1612,6 +2573,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1669,6 +2638,13 @@ const docTemplate = `{
                         "in": "header"
                     },
                     {
+                        "maxLength": 255,
+                        "type": "string",
+                        "description": "1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
                         "description": "Sync options and the organizations; empty or omitted: incremental, every part, every organization",
                         "name": "body",
                         "in": "body",
@@ -1684,6 +2660,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/BulkSyncResult"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1696,6 +2684,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1708,6 +2708,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1724,6 +2736,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1740,6 +2764,42 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "409": {
+                        "description": "idempotency-key-in-flight: the first request with this Idempotency-Key is still running",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1752,6 +2812,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1764,6 +2836,70 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "422": {
+                        "description": "idempotency-key-reused: this Idempotency-Key came with another request",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1776,6 +2912,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1788,6 +2936,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1795,14 +2955,26 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "When the backend asked to wait: seconds before retrying"
+                                "description": "When the backend asked to wait, or the store cannot be reached: seconds before retrying"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -1816,6 +2988,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1872,6 +3056,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Organization"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1884,6 +3076,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1896,6 +3096,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1912,6 +3120,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -1928,6 +3144,38 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1940,6 +3188,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1952,6 +3208,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -1964,6 +3228,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
                                 "description": "When the backend asked to wait: seconds before retrying"
@@ -1980,6 +3252,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2061,6 +3341,14 @@ const docTemplate = `{
                                 "type": "string",
                                 "description": "When the request waited (Prefer: wait with If-None-Match): wait=N, the seconds the gateway was prepared to wait"
                             },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2074,6 +3362,14 @@ const docTemplate = `{
                                 "type": "string",
                                 "description": "The state's entity tag, for If-None-Match"
                             },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2086,6 +3382,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2098,6 +3402,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -2114,6 +3426,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -2130,6 +3450,38 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "X-Request-ID": {
+                                "type": "string",
+                                "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
+                            }
+                        }
+                    },
+                    "429": {
+                        "description": "rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills; rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
+                        "schema": {
+                            "$ref": "#/definitions/Problem"
+                        },
+                        "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
+                            "Retry-After": {
+                                "type": "integer",
+                                "description": "Seconds until this caller's rate-limit window refills"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2142,6 +3494,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2154,6 +3514,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2166,6 +3534,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
                                 "description": "When the backend asked to wait: seconds before retrying"
@@ -2182,6 +3558,14 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2250,6 +3634,13 @@ const docTemplate = `{
                         "in": "header"
                     },
                     {
+                        "maxLength": 255,
+                        "type": "string",
+                        "description": "1 to 255 printable characters (IETF idempotency-key draft): the first answer to this caller's key is kept for SYNCGATE_IDEMPOTENCY_TTL (24 h) and replayed, with Idempotent-Replayed: true and no backend call, to the same request (method, path, query, body); 401, 403, 429 and 503 answers are not kept",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
                         "description": "Sync options; empty or omitted: incremental, every part",
                         "name": "body",
                         "in": "body",
@@ -2265,6 +3656,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/DryRun"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2277,9 +3680,21 @@ const docTemplate = `{
                             "$ref": "#/definitions/SyncStarted"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
                             "Location": {
                                 "type": "string",
                                 "description": "The synchronization state: /organizations/{organizationId}/sync"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -2293,6 +3708,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2305,6 +3732,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -2321,6 +3760,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "WWW-Authenticate": {
                                 "type": "string",
                                 "description": "The bearer challenge (RFC 6750): realm, and error and scope when the token was refused"
@@ -2337,6 +3788,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2349,6 +3812,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2356,11 +3831,23 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "already-running: a sync is Queued or Running (currentStatus says which); conflict: Veeam reports a conflicting operation",
+                        "description": "already-running: a sync is Queued or Running (currentStatus says which); conflict: Veeam reports a conflicting operation; idempotency-key-in-flight: the first request with this Idempotency-Key is still running",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2373,6 +3860,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2385,6 +3884,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2392,11 +3903,23 @@ const docTemplate = `{
                         }
                     },
                     "422": {
-                        "description": "not-eligible: the organization does not use modern app-only authentication, so Veeam cannot synchronize its cache",
+                        "description": "not-eligible: the organization does not use modern app-only authentication, so Veeam cannot synchronize its cache; idempotency-key-reused: this Idempotency-Key came with another request",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2404,14 +3927,26 @@ const docTemplate = `{
                         }
                     },
                     "429": {
-                        "description": "cooldown: the organization was started too recently; Retry-After and retryAfter say when to try again",
+                        "description": "cooldown: the organization was started too recently; Retry-After and retryAfter say when to try again; rate-limited: this caller is over SYNCGATE_RATE_LIMIT; Retry-After and the RateLimit headers say when its quota refills",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "Seconds until the cooldown ends"
+                                "description": "Seconds until the cooldown ends or this caller's rate-limit window refills"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -2425,6 +3960,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2437,6 +3984,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2444,14 +4003,26 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "Retry-After": {
                                 "type": "integer",
-                                "description": "When the backend asked to wait: seconds before retrying"
+                                "description": "When the backend asked to wait, or the store cannot be reached: seconds before retrying"
                             },
                             "X-Request-ID": {
                                 "type": "string",
@@ -2465,6 +4036,18 @@ const docTemplate = `{
                             "$ref": "#/definitions/Problem"
                         },
                         "headers": {
+                            "Idempotent-Replayed": {
+                                "type": "string",
+                                "description": "When the answer is replayed for a repeated Idempotency-Key: true"
+                            },
+                            "RateLimit": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: this caller's quota (IETF httpapi ratelimit headers): policy caller, r = requests left in the window, t = seconds until it refills"
+                            },
+                            "RateLimit-Policy": {
+                                "type": "string",
+                                "description": "When SYNCGATE_RATE_LIMIT is set: the policy, caller, q = requests per window, w = the window in seconds"
+                            },
                             "X-Request-ID": {
                                 "type": "string",
                                 "description": "The request id: the caller's X-Request-ID when acceptable, otherwise a new one"
@@ -2480,7 +4063,7 @@ const docTemplate = `{
         },
         "/readyz": {
             "get": {
-                "description": "Answers 200 when the gateway can serve: its configuration is valid and the token signing keys are loaded.",
+                "description": "Answers 200 when the gateway can serve: its configuration is valid and the token signing keys are loaded. The body reports the store (memory, or the Redis shared by the replicas) and whether it answers: a Redis that cannot be reached leaves the gateway ready, since reads keep working, while starts answer 503 store-unavailable until it is back (every replica shares that Redis, so failing readiness would take them all out of service).",
                 "produces": [
                     "application/json"
                 ],
@@ -2777,6 +4360,14 @@ const docTemplate = `{
                 "status": {
                     "type": "string",
                     "example": "ok"
+                },
+                "store": {
+                    "description": "Store is reported by /readyz only.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/StoreHealth"
+                        }
+                    ]
                 }
             }
         },
@@ -3383,6 +4974,33 @@ const docTemplate = `{
                         "Watermark",
                         "QuarantineState"
                     ]
+                }
+            }
+        },
+        "StoreHealth": {
+            "type": "object",
+            "required": [
+                "kind",
+                "status"
+            ],
+            "properties": {
+                "kind": {
+                    "description": "Kind is memory (one replica) or redis (shared by the replicas).",
+                    "type": "string",
+                    "enum": [
+                        "memory",
+                        "redis"
+                    ],
+                    "example": "redis"
+                },
+                "status": {
+                    "description": "Status is up, or unavailable: starts then answer 503 store-unavailable.",
+                    "type": "string",
+                    "enum": [
+                        "up",
+                        "unavailable"
+                    ],
+                    "example": "up"
                 }
             }
         },

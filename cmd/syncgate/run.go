@@ -16,6 +16,7 @@ import (
 
 	"github.com/syncgate/syncgate/internal/config"
 	"github.com/syncgate/syncgate/internal/gateway"
+	"github.com/syncgate/syncgate/internal/store"
 )
 
 const usage = `syncgate — a REST gateway for Veeam Backup for Microsoft 365 organization syncs
@@ -160,6 +161,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger, listeni
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	store.LogRedisTo(logger)
 	gw, err := gateway.New(ctx, cfg, logger, gateway.Hooks{Version: version})
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func (c *claims) UnmarshalJSON(b []byte) error {
 	}{
 		{"iss", &c.Issuer}, {"sub", &c.Subject}, {"jti", &c.ID}, {"aud", &c.Audience},
 		{"scp", &c.Scp}, {"scope", &c.Scope}, {"roles", &c.Roles},
-		{"azp", &c.AZP}, {"appid", &c.AppID}, {"oid", &c.OID},
+		{"azp", &c.AZP}, {"appid", &c.AppID}, {"client_id", &c.CID}, {"oid", &c.OID},
 	}
 	for _, f := range fields {
 		raw, ok := members[f.name]

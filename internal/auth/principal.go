@@ -16,7 +16,7 @@ type Principal struct {
 	Subject string
 	// ObjectID is oid (Entra's object id of the user or service principal).
 	ObjectID string
-	// ClientID is azp, or appid when there is no azp.
+	// ClientID is azp, else appid (Entra v1 tokens), else client_id (RFC 9068).
 	ClientID string
 	// Issuer is iss.
 	Issuer string
@@ -52,6 +52,7 @@ type claims struct {
 	Roles stringList `json:"roles"`
 	AZP   string     `json:"azp"`
 	AppID string     `json:"appid"`
+	CID   string     `json:"client_id"`
 	OID   string     `json:"oid"`
 }
 
@@ -59,6 +60,9 @@ func (c *claims) principal() *Principal {
 	p := &Principal{Subject: c.Subject, ObjectID: c.OID, ClientID: c.AZP, Issuer: c.Issuer}
 	if p.ClientID == "" {
 		p.ClientID = c.AppID
+	}
+	if p.ClientID == "" {
+		p.ClientID = c.CID
 	}
 	for _, list := range []stringList{c.Scp, c.Scope, c.Roles} {
 		for _, s := range list {

@@ -102,6 +102,11 @@ func TestVerifyJWKS(t *testing.T) {
 			want:  &Principal{Subject: "sp-1", ObjectID: "sp-1", ClientID: "app-1", Issuer: testIssuer, Scopes: []string{"SyncJobs.Start"}},
 		},
 		{
+			name:  "RFC 9068 client_id",
+			token: mint(t, m, claimsNow(jwt.MapClaims{"scope": "SyncJobs.Read", "client_id": "cid-1"})),
+			want:  &Principal{Subject: "user-1", ClientID: "cid-1", Issuer: testIssuer, Scopes: []string{"SyncJobs.Read"}},
+		},
+		{
 			name: "union of scp, scope and roles without duplicates; azp wins over appid",
 			token: mint(t, m, claimsNow(jwt.MapClaims{"scp": "a b", "scope": "b c", "roles": []string{"c", "d"},
 				"azp": "azp-1", "appid": "appid-1"})),

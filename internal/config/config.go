@@ -50,10 +50,12 @@ type Config struct {
 	RedisURL Secret
 	// RateLimit is "N/s", "N/m" or "N/h" (see ParseRateLimit), or empty for no
 	// limit.
-	RateLimit   string
-	CORSOrigins []string
-	LogLevel    string // debug, info, warn or error
-	LogFormat   string // json or text
+	RateLimit string
+	// IdempotencyTTL is how long an Idempotency-Key's answer is kept.
+	IdempotencyTTL time.Duration
+	CORSOrigins    []string
+	LogLevel       string // debug, info, warn or error
+	LogFormat      string // json or text
 	// MetricsAddr is the address of /metrics' own listener; empty: the main
 	// listener serves /metrics.
 	MetricsAddr string
@@ -345,6 +347,7 @@ func (c *Config) LogValue() slog.Value {
 		dur("retry_after_budget", c.RetryAfterBudget),
 		slog.String("redis_url", redactURL(c.RedisURL)),
 		slog.String("rate_limit", c.RateLimit),
+		dur("idempotency_ttl", c.IdempotencyTTL),
 		slog.Any("cors_origins", c.CORSOrigins),
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),

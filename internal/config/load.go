@@ -66,6 +66,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 			l.problem(envRateLimit, "invalid rate limit %q: want N/s, N/m or N/h with N above 0", c.RateLimit)
 		}
 	}
+	c.IdempotencyTTL = l.duration(envIdempotencyTTL, false)
 	c.CORSOrigins = l.corsOrigins(envCORSOrigins)
 	c.LogLevel = l.oneOf(envLogLevel, "debug", "info", "warn", "error")
 	c.LogFormat = l.oneOf(envLogFormat, "json", "text")

@@ -57,6 +57,7 @@ const (
 	envRetryAfterBudget = "SYNCGATE_RETRY_AFTER_BUDGET"
 	envRedisURL         = "SYNCGATE_REDIS_URL"
 	envRateLimit        = "SYNCGATE_RATE_LIMIT"
+	envIdempotencyTTL   = "SYNCGATE_IDEMPOTENCY_TTL"
 	envCORSOrigins      = "SYNCGATE_CORS_ORIGINS"
 	envLogLevel         = "SYNCGATE_LOG_LEVEL"
 	envLogFormat        = "SYNCGATE_LOG_FORMAT"
@@ -138,8 +139,9 @@ func Vars() []VarDoc {
 
 		{Name: envStartCooldown, Default: "60s", Description: "After a start, further starts of the same organization or job are refused (429) for this long (0 disables)."},
 		{Name: envRetryAfterBudget, Default: "2s", Description: "Longest backend Retry-After waited out inside a caller's request; longer ones answer 503 with Retry-After (0: never wait)."},
-		{Name: envRedisURL, Secret: true, Description: "Not supported yet: set, the gateway refuses to start (cooldown claims live in each process's memory, so run one replica). Will be the redis:// or rediss:// URL of a Redis shared by all replicas."},
-		{Name: envRateLimit, Description: "Not supported yet: set, the gateway refuses to start; no caller rate limit is applied."},
+		{Name: envRedisURL, Secret: true, Description: "redis:// or rediss:// (TLS) URL of a Redis shared by all replicas (keys under syncgate:); cooldown claims, idempotency records and rate-limit counters live there, so the replicas behave as one. go-redis query options (dial_timeout, read_timeout, pool_size...) override the defaults. Unset: they live in this process's memory (one replica). Redis unreachable: starts answer 503 store-unavailable, reads keep working."},
+		{Name: envRateLimit, Description: "Requests each caller may make, N/s, N/m or N/h (such as 100/m), counted in the store over a fixed window, so replicas sharing Redis share the count. The caller is the token's client id (azp, appid or client_id), else its sub. Over the limit: 429 rate-limited with Retry-After; RateLimit and RateLimit-Policy headers on every answer. Unset: no limit."},
+		{Name: envIdempotencyTTL, Default: "24h", Description: "How long an Idempotency-Key's answer is kept and replayed to the same caller (greater than 0)."},
 		{Name: envCORSOrigins, Description: "Not supported yet: set, the gateway refuses to start; no CORS headers are sent."},
 		{Name: envLogLevel, Default: "info", Description: "Log level: debug, info, warn or error."},
 		{Name: envLogFormat, Default: "json", Description: "Log format: json or text."},

@@ -49,6 +49,7 @@ type Gateway struct {
 	// Handler, or, with SYNCGATE_METRICS_ADDR, on a listener of its own.
 	MetricsHandler http.Handler
 	veeam          *veeam.Client
+	closeStore     func()
 }
 
 // New wires the gateway for cfg. ctx bounds the verifier's background key
@@ -64,6 +65,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		return nil, fmt.Errorf("inbound authentication: %w", err)
 	}
 	metrics := telemetry.NewMetrics(hooks.Version)
+	st, kind, err := newStore(cfg, hooks.Now)
+	if err != nil {
+		return nil, err
+	}
+	rate, err := rateLimit(cfg)
+	if err != nil {
+		return nil, err
+	}
 	apiCfg := api.Config{
 		Logger:  logger,
 		Metrics: metrics,
@@ -73,12 +82,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
 			SyncJobsManage: cfg.Scopes.SyncJobsManage,
 		},
-		Guard:    guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
-		Ready:    verifier.Ready,
-		Stopping: ctx.Done(),
+		Guard:          guard.New(st, cfg.StartCooldown),
+		Store:          st,
+		StoreKind:      kind,
+		IdempotencyTTL: cfg.IdempotencyTTL,
+		RateLimit:      rate,
+		Ready:          verifier.Ready,
+		Stopping:       ctx.Done(),
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
-	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler()}
+	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), closeStore: func() {}}
+	if r, ok := st.(*store.Redis); ok {
+		gw.closeStore = func() { _ = r.Close() }
+		logger.Info("store: Redis shared by the replicas", "addr", r.Addr())
+	}
 	if cfg.MetricsAddr == "" {
 		apiCfg.MetricsHandler = gw.MetricsHandler
 	}
@@ -106,11 +123,40 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 }
 
 // Close ends the gateway's backend sessions (the Veeam login), best effort,
-// within ctx.
+// within ctx, and closes the store's connections.
 func (g *Gateway) Close(ctx context.Context) {
 	if g.veeam != nil {
 		_ = g.veeam.Logout(ctx)
 	}
+	g.closeStore()
+}
+
+// newStore is the store of cooldown claims, idempotency records and
+// rate-limit counters: Redis when SYNCGATE_REDIS_URL is set, shared by the
+// replicas; else this process's memory. It does not wait for Redis: a
+// gateway started while Redis is down serves reads, and starts once Redis
+// answers.
+func newStore(cfg *config.Config, now func() time.Time) (store.Store, string, error) {
+	if cfg.RedisURL.Reveal() == "" {
+		return store.NewMemory(now), "memory", nil
+	}
+	r, err := store.NewRedis(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, "", err
+	}
+	return r, "redis", nil
+}
+
+// rateLimit is the configured per-caller rate limit (none when unset).
+func rateLimit(cfg *config.Config) (api.RateLimit, error) {
+	if cfg.RateLimit == "" {
+		return api.RateLimit{}, nil
+	}
+	n, per, err := config.ParseRateLimit(cfg.RateLimit)
+	if err != nil {
+		return api.RateLimit{}, err
+	}
+	return api.RateLimit{Requests: n, Per: per}, nil
 }
 
 // newVeeamClient builds the Veeam adapter.

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
@@ -98,7 +100,9 @@ func (p *Policy) Cooldown() time.Duration { return p.cooldown }
 
 // Start runs the policy for s. A refused real start returns a *Refusal
 // error; a refused dry run returns an Outcome carrying it and no error.
-// Errors from Precheck and Run come back unchanged.
+// Errors from Precheck and Run come back unchanged. When the store cannot be
+// reached the error wraps store.ErrUnavailable and nothing is started: a
+// start never runs without its cooldown claim.
 func (p *Policy) Start(ctx context.Context, s Start) (Outcome, error) {
 	out, err := p.decide(ctx, s)
 	if err != nil {
@@ -113,34 +117,54 @@ func (p *Policy) Start(ctx context.Context, s Start) (Outcome, error) {
 	if s.DryRun || out.Done {
 		return out, nil
 	}
-	cooldown := p.cooldown > 0 && !s.NoCooldown
-	if cooldown {
-		claimed, left, err := p.store.Claim(ctx, s.Key, p.cooldown)
-		if err != nil {
-			return out, fmt.Errorf("guard: claim %s: %w", s.Key, err)
+	if p.cooldown == 0 || s.NoCooldown {
+		if err := s.Run(ctx); err != nil {
+			return out, err
 		}
-		if !claimed {
-			return out, cooldownRefusal(out.PreviousStatus, left)
-		}
+		out.Started = true
+		return out, nil
 	}
+	// The claim belongs to this start: its value is a token only this call
+	// knows, so only this call releases or renews it.
+	key, token := cooldownKey(s.Key), uuid.NewString()
+	claimed, left, err := p.store.Claim(ctx, key, token, p.cooldown)
+	if err != nil {
+		return out, fmt.Errorf("guard: claim %s: %w", s.Key, err)
+	}
+	if !claimed {
+		return out, cooldownRefusal(out.PreviousStatus, left)
+	}
+	// Fresh contexts: a cancelled request still releases or renews.
+	bg := context.WithoutCancel(ctx)
 	if err := s.Run(ctx); err != nil {
-		if cooldown && notActedOn(err) {
-			// The backend shows it did nothing: let the caller try again now.
-			// Release on a fresh context so a cancelled request still releases.
-			_ = p.store.Delete(context.WithoutCancel(ctx), s.Key)
+		if notActedOn(err) {
+			// The backend shows it did nothing: let the caller try again
+			// now. Compare-and-delete: a claim that expired during the run
+			// and was taken by another start stays that start's.
+			_, _ = p.store.Release(bg, key, token)
 		}
 		return out, err
 	}
 	out.Started = true
+	// The cooldown runs from the upstream start, not from the claim: a
+	// start that spent its retries must not let a second one in early.
+	if renewed, err := p.store.Replace(bg, key, token, token, p.cooldown); err == nil && !renewed {
+		// The claim ran out during the run; claim again unless another
+		// start already holds it.
+		_, _, _ = p.store.Claim(bg, key, token, p.cooldown)
+	}
 	return out, nil
 }
+
+// cooldownKey is the store key of a target's cooldown claim.
+func cooldownKey(target string) string { return "cooldown:" + target }
 
 // decide runs the checks that do not change anything: cooldown peek, then
 // the upstream precheck.
 func (p *Policy) decide(ctx context.Context, s Start) (Outcome, error) {
 	var out Outcome
 	if p.cooldown > 0 && !s.NoCooldown {
-		left, found, err := p.store.TTL(ctx, s.Key)
+		_, left, found, err := p.store.Get(ctx, cooldownKey(s.Key))
 		if err != nil {
 			return out, fmt.Errorf("guard: cooldown %s: %w", s.Key, err)
 		}

@@ -3,15 +3,20 @@ package guard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // target is a fake upstream target counting the starts that reach it.
 type target struct {
@@ -208,3 +213,109 @@ func TestPolicyDoneAndNoCooldown(t *testing.T) {
 		t.Fatalf("the cooldown is gone after no-cooldown actions: %v", err)
 	}
 }
+
+// TestPolicyCooldownRunsFromTheUpstreamStart: a start whose retries took
+// longer than the cooldown (5 s cooldown, 6 s of retries) renews its claim
+// when the backend accepts, so a second start 3 s later is still refused.
+func TestPolicyCooldownRunsFromTheUpstreamStart(t *testing.T) {
+	ctx := context.Background()
+	c := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := guard.New(store.NewMemory(c.now), 5*time.Second)
+	slow := guard.Start{
+		Key:      "job:a",
+		Precheck: func(context.Context) (guard.State, error) { return guard.State{Status: "Paused"}, nil },
+		Run:      func(context.Context) error { c.advance(6 * time.Second); return nil },
+	}
+	if out, err := p.Start(ctx, slow); err != nil || !out.Started {
+		t.Fatalf("slow start = %+v, %v", out, err)
+	}
+	c.advance(3 * time.Second)
+	tg := &target{state: guard.State{Status: "Paused"}}
+	var refusal *guard.Refusal
+	if _, err := p.Start(ctx, tg.start("job:a", false, false)); !errors.As(err, &refusal) || refusal.Reason != guard.Cooldown || refusal.RetryAfter != 2*time.Second {
+		t.Fatalf("start 3 s after a slow start: %v; want cooldown with 2 s left", err)
+	}
+	c.advance(2 * time.Second)
+	if _, err := p.Start(ctx, tg.start("job:a", false, false)); err != nil {
+		t.Fatalf("start once the cooldown ran from the upstream start: %v", err)
+	}
+}
+
+// TestPolicyReleasesOnlyItsOwnClaim: a start whose claim ran out while its
+// backend call hung, and that then learns the backend refused, does not
+// release the claim a second start took meanwhile.
+func TestPolicyReleasesOnlyItsOwnClaim(t *testing.T) {
+	ctx := context.Background()
+	c := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := guard.New(store.NewMemory(c.now), 5*time.Second)
+	second := &target{state: guard.State{Status: "Paused"}}
+	first := guard.Start{
+		Key:      "job:a",
+		Precheck: func(context.Context) (guard.State, error) { return guard.State{Status: "Paused"}, nil },
+		Run: func(ctx context.Context) error {
+			c.advance(6 * time.Second) // the first claim ran out
+			if _, err := p.Start(ctx, second.start("job:a", false, false)); err != nil {
+				t.Errorf("second start while the first hangs past its claim: %v", err)
+			}
+			return &upstream.Error{Kind: upstream.KindThrottled}
+		},
+	}
+	if _, err := p.Start(ctx, first); !upstream.IsKind(err, upstream.KindThrottled) {
+		t.Fatalf("first start: %v; want throttled", err)
+	}
+	third := &target{state: guard.State{Status: "Paused"}}
+	var refusal *guard.Refusal
+	if _, err := p.Start(ctx, third.start("job:a", false, false)); !errors.As(err, &refusal) || refusal.Reason != guard.Cooldown {
+		t.Fatalf("third start: %v; want the second start's cooldown", err)
+	}
+	if second.starts.Load() != 1 || third.starts.Load() != 0 {
+		t.Fatalf("starts: second %d, third %d; want 1 and 0", second.starts.Load(), third.starts.Load())
+	}
+}
+
+// TestPolicyStoreDownFailsClosed: when the store cannot be reached, a start
+// is refused with ErrUnavailable and the backend is never called.
+func TestPolicyStoreDownFailsClosed(t *testing.T) {
+	p := guard.New(downStore{}, time.Minute)
+	tg := &target{state: guard.State{Status: "Paused"}}
+	for _, dry := range []bool{false, true} {
+		if _, err := p.Start(context.Background(), tg.start("k", false, dry)); !errors.Is(err, store.ErrUnavailable) {
+			t.Fatalf("dry=%v: err = %v; want store.ErrUnavailable", dry, err)
+		}
+	}
+	if tg.starts.Load() != 0 {
+		t.Fatalf("upstream starts = %d with the store down; want 0", tg.starts.Load())
+	}
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// downStore is a store that cannot be reached.
+type downStore struct{}
+
+var errDown = fmt.Errorf("dial: connection refused: %w", store.ErrUnavailable)
+
+func (downStore) Claim(context.Context, string, string, time.Duration) (bool, time.Duration, error) {
+	return false, 0, errDown
+}
+func (downStore) Get(context.Context, string) (string, time.Duration, bool, error) {
+	return "", 0, false, errDown
+}
+func (downStore) Replace(context.Context, string, string, string, time.Duration) (bool, error) {
+	return false, errDown
+}
+func (downStore) Release(context.Context, string, string) (bool, error) { return false, errDown }
+func (downStore) Count(context.Context, string, time.Duration) (int, time.Duration, error) {
+	return 0, 0, errDown
+}
+func (downStore) Ping(context.Context) error { return errDown }

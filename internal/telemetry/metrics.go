@@ -249,8 +249,9 @@ func (m *Metrics) ObserveStart(kind, decision string) {
 	m.starts.WithLabelValues(kind, decision).Inc()
 }
 
-// StoreError counts one failed store operation ("claim", "ttl",
-// "delete"...).
+// StoreError counts one store operation that failed because the store could
+// not be reached: "cooldown" (a start's claim), "idempotency", "ratelimit",
+// "readyz".
 func (m *Metrics) StoreError(op string) {
 	if m == nil {
 		return
