@@ -166,7 +166,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -341,7 +341,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -1171,7 +1171,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -1429,7 +1429,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -1795,7 +1795,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -1959,7 +1959,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -2161,7 +2161,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -2444,7 +2444,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },

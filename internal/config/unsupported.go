@@ -2,7 +2,7 @@ package config
 
 // Unsupported returns an *Error naming every setting of c that this build
 // reads and checks but does not act on yet (a shared Redis store, a caller
-// rate limit, CORS), or nil. A setting that is read must act: a gateway
+// rate limit), or nil. A setting that is read must act: a gateway
 // that started with SYNCGATE_REDIS_URL set would let each replica claim its
 // own cooldowns, the very double start the guard is there to prevent, so
 // the wiring refuses to start instead.
@@ -13,9 +13,6 @@ func (c *Config) Unsupported() error {
 	}
 	if c.RateLimit != "" {
 		problems = append(problems, Problem{Var: envRateLimit, Reason: "not supported yet: no caller rate limit is applied; unset it"})
-	}
-	if len(c.CORSOrigins) > 0 {
-		problems = append(problems, Problem{Var: envCORSOrigins, Reason: "not supported yet: no CORS headers are sent; unset it"})
 	}
 	if len(problems) == 0 {
 		return nil

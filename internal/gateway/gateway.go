@@ -37,6 +37,10 @@ type Hooks struct {
 	// Sleep is the retry policy's wait (see upstream.RetryPolicy.Sleep); nil
 	// waits.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnBreakerChange is told each change of a backend's circuit breaker
+	// state ("closed", "open", "half-open"), after the gateway's metrics
+	// (syncgate_circuit_breaker_state) are.
+	OnBreakerChange func(service, from, to string)
 }
 
 // Gateway is the wired gateway.
@@ -48,7 +52,10 @@ type Gateway struct {
 	// MetricsHandler serves the metrics: on the main listener through
 	// Handler, or, with SYNCGATE_METRICS_ADDR, on a listener of its own.
 	MetricsHandler http.Handler
-	veeam          *veeam.Client
+	// Breakers are the backends' circuit breakers, by service ("veeam",
+	// "graph"), for a configured backend when the breakers are on.
+	Breakers map[string]*upstream.Breaker
+	veeam    *veeam.Client
 }
 
 // New wires the gateway for cfg. ctx bounds the verifier's background key
@@ -73,17 +80,18 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
 			SyncJobsManage: cfg.Scopes.SyncJobsManage,
 		},
-		Guard:    guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
-		Ready:    verifier.Ready,
-		Stopping: ctx.Done(),
+		Guard:       guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
+		Ready:       verifier.Ready,
+		Stopping:    ctx.Done(),
+		CORSOrigins: cfg.CORSOrigins,
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
-	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler()}
+	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), Breakers: map[string]*upstream.Breaker{}}
 	if cfg.MetricsAddr == "" {
 		apiCfg.MetricsHandler = gw.MetricsHandler
 	}
 	if cfg.Veeam.Enabled() {
-		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, metrics, logger); err != nil {
+		if gw.veeam, err = newVeeamClient(cfg, retry, gw.breaker("veeam", cfg, hooks, logger), hooks.Now, metrics, logger); err != nil {
 			return nil, fmt.Errorf("veeam: %w", err)
 		}
 		apiCfg.Organizations = gw.veeam
@@ -92,7 +100,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
 	}
 	if cfg.Graph.Enabled() {
-		gc, err := newGraphClient(cfg, retry, metrics, logger)
+		gc, err := newGraphClient(cfg, retry, gw.breaker("graph", cfg, hooks, logger), metrics, logger)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
 		}
@@ -105,6 +113,27 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	return gw, nil
 }
 
+// breaker builds the circuit breaker of a backend as configured (none when
+// SYNCGATE_BREAKER_FAILURES is 0), its state shown by the metrics from the
+// start.
+func (g *Gateway) breaker(service string, cfg *config.Config, hooks Hooks, logger *slog.Logger) *upstream.Breaker {
+	if cfg.BreakerFailures == 0 {
+		return nil
+	}
+	b := upstream.NewBreaker(service, upstream.BreakerConfig{
+		Failures: cfg.BreakerFailures, Open: cfg.BreakerOpen,
+		OnStateChange: func(service, from, to string) {
+			g.Metrics.SetBreakerState(service, to)
+			if hooks.OnBreakerChange != nil {
+				hooks.OnBreakerChange(service, from, to)
+			}
+		},
+	}, logger)
+	g.Metrics.SetBreakerState(service, b.State())
+	g.Breakers[service] = b
+	return b
+}
+
 // Close ends the gateway's backend sessions (the Veeam login), best effort,
 // within ctx.
 func (g *Gateway) Close(ctx context.Context) {
@@ -114,7 +143,7 @@ func (g *Gateway) Close(ctx context.Context) {
 }
 
 // newVeeamClient builds the Veeam adapter.
-func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
+func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
 	v := cfg.Veeam
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: v.CAFile, InsecureSkipVerify: v.InsecureSkipVerify, Timeout: v.Timeout})
 	if err != nil {
@@ -126,11 +155,12 @@ func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() t
 	return veeam.New(veeam.Config{
 		BaseURL: v.URL, APIVersion: v.APIVersion, Username: v.Username,
 		Password: v.Password.Reveal(), HTTPClient: hc, Retry: retry, Now: now, Observer: metrics,
+		Timeout: v.Timeout, Breaker: breaker,
 	}, logger)
 }
 
 // newGraphClient builds the Graph adapter and its azidentity credential.
-func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
 	g := cfg.Graph
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
 	if err != nil {
@@ -151,7 +181,7 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *tel
 	return graph.New(graph.Config{
 		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
 		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
-		Observer: metrics,
+		Observer: metrics, Timeout: g.Timeout, Breaker: breaker,
 	}, logger)
 }
 
