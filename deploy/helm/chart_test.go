@@ -47,9 +47,8 @@ const (
 // given one of these does not start today, which TestExamples and
 // TestReplicasNeedRedis show the way around (one replica, no Redis).
 var awaitingGateway = map[string]string{
-	"SYNCGATE_REDIS_URL":    "#10 (Redis shared by the replicas)",
-	"SYNCGATE_RATE_LIMIT":   "#10 (caller rate limit)",
-	"SYNCGATE_CORS_ORIGINS": "#10 (CORS)",
+	"SYNCGATE_REDIS_URL":  "#10 (Redis shared by the replicas)",
+	"SYNCGATE_RATE_LIMIT": "#10 (caller rate limit)",
 }
 
 // helmBin is the helm executable, built by TestMain.
