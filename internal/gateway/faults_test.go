@@ -167,6 +167,8 @@ func TestFaultBreakerOpensHalfOpensCloses(t *testing.T) {
 		t.Fatalf("%d requests reached Veeam through an open breaker", n-before)
 	}
 	r.want("Graph, Veeam's breaker open", r.get(jobs), http.StatusOK, "")
+	r.wantMetric(`syncgate_circuit_breaker_state{backend="veeam",state="open"} 1`)
+	r.wantMetric(`syncgate_circuit_breaker_state{backend="graph",state="closed"} 1`)
 
 	r.waitBreaker("veeam", "half-open")
 	r.want("failing probe", r.get(orgs), http.StatusBadGateway, "upstream-error")
@@ -193,6 +195,8 @@ func TestFaultBreakerOpensHalfOpensCloses(t *testing.T) {
 	if s := r.breakerState("veeam"); s != "closed" {
 		t.Fatalf("breaker %s after a good probe, want closed", s)
 	}
+	r.wantMetric(`syncgate_circuit_breaker_state{backend="veeam",state="open"} 0`)
+	r.wantMetric(`syncgate_circuit_breaker_state{backend="veeam",state="closed"} 1`)
 	r.want("after recovery", r.get(orgs), http.StatusOK, "")
 	r.want("start after recovery", r.post(contosoStart), http.StatusAccepted, "")
 	if n := r.calls.n("veeam", "", "") - before; n != 1+1+1+3 { // failing probe, good probe, read, the start's two prechecks and start

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,6 +218,23 @@ func (r *rig) want(what string, a answer, status int, typ string) {
 	r.t.Helper()
 	if a.status != status || a.typ != typ {
 		r.t.Fatalf("%s: %d %q; want %d %q", what, a.status, a.typ, status, typ)
+	}
+}
+
+// wantMetric fails the test unless GET /metrics shows the line.
+func (r *rig) wantMetric(line string) {
+	r.t.Helper()
+	resp, err := r.client.Get(r.url + "/metrics")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(body), "\n"), line) {
+		r.t.Errorf("GET /metrics (%d) has no line %s", resp.StatusCode, line)
 	}
 }
 
