@@ -32,11 +32,12 @@ func TestMain(m *testing.M) {
 }
 
 // TestSIGTERMAnswersEveryRequestInFlight runs `syncgate serve` as its own
-// process in front of the Veeam simulator, which holds each organization
-// list for two seconds. With 100 lists in flight (all of them waiting at
-// Veeam, none answered yet) the process gets SIGTERM: every one of the 100
-// callers gets its complete 200 answer, none is cut, and the process then
-// exits 0 after logging "stopped".
+// process in front of the Veeam simulator, which holds organization lists
+// until the test lets them through. With 100 lists in flight (all of them
+// waiting at Veeam, none answered) the process gets SIGTERM and begins its
+// shutdown; then Veeam answers: every one of the 100 callers gets its
+// complete 200 answer, none is cut, and the process exits 0 after logging
+// "stopped".
 func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 	const inFlight = 100
 	ca, err := sim.NewCA()
@@ -44,10 +45,23 @@ func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs := veeamsim.New(veeamsim.Options{Username: "svc", Password: "pw"})
+	// Once hold is on, organization lists wait at Veeam until release is
+	// closed.
 	var lists atomic.Int32
+	var hold atomic.Bool
+	release := make(chan struct{})
+	letThrough := sync.OnceFunc(func() { close(release) })
+	defer letThrough()
 	veeamSrv, err := ca.StartTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/v8/Organizations" {
 			lists.Add(1)
+			if hold.Load() {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+			}
 		}
 		vs.ServeHTTP(w, r)
 	}))
@@ -142,7 +156,7 @@ func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 		t.Fatalf("warm-up list (logs in): %d %v", status, err)
 	}
 
-	vs.Faults.Set(veeamsim.RouteOrganizations, sim.Fault{Latency: 2 * time.Second})
+	hold.Store(true)
 	before := lists.Load()
 	var answered atomic.Int32
 	statuses := make([]int, inFlight)
@@ -161,6 +175,12 @@ func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "the shutdown to begin", 20*time.Second, func() bool { return strings.Contains(logs.String(), `"msg":"shutting down"`) })
+	time.Sleep(200 * time.Millisecond) // the listener closes, the 100 stay in flight
+	if n := answered.Load(); n != 0 {
+		t.Fatalf("%d requests were answered before Veeam let them through", n)
+	}
+	letThrough()
 	wg.Wait()
 	for i := range inFlight {
 		if statuses[i] != http.StatusOK || errs[i] != nil {
