@@ -37,7 +37,7 @@ func retryAfter(a answer) int {
 // is over, the probe read succeeds and closes the breaker; a start works
 // (no cooldown claim was left behind) and reaches Veeam once.
 func TestFaultBackendDown(t *testing.T) {
-	r := newRig(t, map[string]string{"SYNCGATE_BREAKER_FAILURES": "3", "SYNCGATE_BREAKER_OPEN": "500ms"})
+	r := newRig(t, map[string]string{"SYNCGATE_BREAKER_FAILURES": "3", "SYNCGATE_BREAKER_OPEN": "2s"})
 	r.want("before the outage", r.get(orgs), http.StatusOK, "")
 
 	r.veeamS.stop()
@@ -153,7 +153,7 @@ func TestFault429Storm(t *testing.T) {
 // other callers still get circuit-open with Retry-After: 1) closes it and
 // calls flow again. Each change of state reaches Hooks.OnBreakerChange.
 func TestFaultBreakerOpensHalfOpensCloses(t *testing.T) {
-	r := newRig(t, map[string]string{"SYNCGATE_BREAKER_FAILURES": "3", "SYNCGATE_BREAKER_OPEN": "500ms"})
+	r := newRig(t, map[string]string{"SYNCGATE_BREAKER_FAILURES": "3", "SYNCGATE_BREAKER_OPEN": "2s"})
 	r.want("login and a first read", r.get(orgs), http.StatusOK, "")
 	r.veeam.Faults.Set(veeamsim.RouteOrganizations, sim.Fault{Status: http.StatusInternalServerError})
 	for i := range 3 {
@@ -177,7 +177,7 @@ func TestFaultBreakerOpensHalfOpensCloses(t *testing.T) {
 	}
 	r.want("right after the failing probe", r.get(orgs), http.StatusServiceUnavailable, "circuit-open")
 
-	r.veeam.Faults.Set(veeamsim.RouteOrganizations, sim.Fault{Latency: 300 * time.Millisecond, Times: 1})
+	r.veeam.Faults.Set(veeamsim.RouteOrganizations, sim.Fault{Latency: time.Second, Times: 1})
 	r.waitBreaker("veeam", "half-open")
 	probe := make(chan answer, 1)
 	lists := r.calls.n("veeam", veeamOrgs, "Organizations")
@@ -218,7 +218,7 @@ func TestFaultBreakerOpensHalfOpensCloses(t *testing.T) {
 // upstream-credentials, and never opens the breaker.
 func TestFaultTokenEndpoint(t *testing.T) {
 	t.Run("failing", func(t *testing.T) {
-		r := newRig(t, map[string]string{"SYNCGATE_BREAKER_FAILURES": "3", "SYNCGATE_BREAKER_OPEN": "500ms"})
+		r := newRig(t, map[string]string{"SYNCGATE_BREAKER_FAILURES": "3", "SYNCGATE_BREAKER_OPEN": "2s"})
 		r.veeam.Faults.Set(veeamsim.RouteToken, sim.Fault{Status: http.StatusServiceUnavailable})
 		for i := range 3 {
 			r.want("read "+strconv.Itoa(i+1), r.get(orgs), http.StatusServiceUnavailable, "upstream-unavailable")
