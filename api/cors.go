@@ -24,8 +24,12 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"},
-		ExposedHeaders: []string{"X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy"},
+		// Prefer and If-None-Match let a portal wait for a sync's state to
+		// change (GET .../sync with Prefer: wait=N); ETag and
+		// Preference-Applied are what it reads back.
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "Prefer", "If-None-Match"},
+		ExposedHeaders: []string{"X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy",
+			"ETag", "Preference-Applied"},
 		// Bearer tokens are sent explicitly by the page; no cookie or HTTP
 		// authentication is ever honoured, so credentials stay off.
 		AllowCredentials: false,

@@ -63,7 +63,7 @@ func TestCORS(t *testing.T) {
 	e := newEnv(t, func(o *envOptions) {
 		o.vars = map[string]string{"SYNCGATE_CORS_ORIGINS": portal + ",http://localhost:3000"}
 	})
-	sent := []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"}
+	sent := []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "Prefer", "If-None-Match"}
 	path := "/organizations/" + veeamsim.ContosoID + "/sync"
 
 	resp := e.preflight(path, portal, sent...)
@@ -94,7 +94,7 @@ func TestCORS(t *testing.T) {
 	if got := r.header.Get("Access-Control-Allow-Origin"); got != portal {
 		t.Errorf("answer Access-Control-Allow-Origin %q, want %q", got, portal)
 	}
-	exposed := []string{"X-Request-Id", "Location", "Retry-After", "Idempotent-Replayed", "Ratelimit", "Ratelimit-Policy"}
+	exposed := []string{"X-Request-Id", "Location", "Retry-After", "Idempotent-Replayed", "Ratelimit", "Ratelimit-Policy", "Etag", "Preference-Applied"}
 	if got := headerList(r.header.Get("Access-Control-Expose-Headers")); !sameSet(got, exposed) {
 		t.Errorf("Access-Control-Expose-Headers %v, want %v", got, exposed)
 	}
