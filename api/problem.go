@@ -77,6 +77,7 @@ const (
 	TypeUpstreamThrottled   = problemTypePrefix + "upstream-throttled"
 	TypeUpstreamUnavailable = problemTypePrefix + "upstream-unavailable"
 	TypeUpstreamTimeout     = problemTypePrefix + "upstream-timeout"
+	TypeCircuitOpen         = problemTypePrefix + "circuit-open"
 	TypeNotConfigured       = problemTypePrefix + "backend-not-configured"
 	TypeStoreUnavailable    = problemTypePrefix + "store-unavailable"
 	TypeRateLimited         = problemTypePrefix + "rate-limited"
@@ -151,6 +152,7 @@ var statuses = map[any]struct {
 	upstream.KindTimeout:     {http.StatusGatewayTimeout, TypeUpstreamTimeout, "The backend did not answer in time"},
 	upstream.KindBadResponse: {http.StatusBadGateway, TypeUpstreamBadResponse, "The backend's answer could not be read"},
 	upstream.KindInternal:    {http.StatusBadGateway, TypeUpstreamError, "The backend answered with an error"},
+	upstream.KindCircuitOpen: {http.StatusServiceUnavailable, TypeCircuitOpen, "The backend is failing; calls to it are paused"},
 
 	guard.Busy:       {http.StatusConflict, TypeAlreadyRunning, "Already running"},
 	guard.Ineligible: {http.StatusUnprocessableEntity, TypeNotEligible, "Not eligible for this start"},
@@ -272,6 +274,8 @@ func upstreamDetail(ue *upstream.Error, target string) string {
 		return serviceName(ue.Service) + " did not answer in time"
 	case upstream.KindBadResponse:
 		return serviceName(ue.Service) + " answered with a body the gateway cannot read"
+	case upstream.KindCircuitOpen:
+		return serviceName(ue.Service) + " failed repeatedly, so the gateway is not calling it for now (nothing was sent); retry after the time given"
 	}
 	return serviceName(ue.Service) + " answered with an error"
 }

@@ -84,6 +84,9 @@ type Config struct {
 	// Stopping is closed when the gateway begins to shut down: waits end
 	// then, answering the last state read. nil never closes.
 	Stopping <-chan struct{}
+	// CORSOrigins are the browser origins allowed to call the gateway
+	// (scheme://host[:port], or "*" alone); empty: no CORS headers.
+	CORSOrigins []string
 }
 
 // Metrics is what the api reports to the gateway's metrics
@@ -140,7 +143,7 @@ func NewServer(cfg Config) http.Handler {
 	}
 	s := &server{Config: cfg, bind: newBinder(), watch: newSyncWatch(cfg.WaitPoll)}
 	r := chi.NewRouter()
-	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, limitBody(s.fail))
+	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, corsHandler(cfg.CORSOrigins), limitBody(s.fail))
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		return newProblem(kindRouteNotFound, "no route matches "+r.Method+" "+r.URL.EscapedPath())
 	}))

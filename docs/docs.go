@@ -246,7 +246,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -517,7 +517,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -1940,7 +1940,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -2294,7 +2294,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -2955,7 +2955,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -3223,7 +3223,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -3529,7 +3529,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings)",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings)",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },
@@ -4003,7 +4003,7 @@ const docTemplate = `{
                         }
                     },
                     "503": {
-                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
+                        "description": "upstream-throttled (the backend's Retry-After passed on), upstream-unavailable, circuit-open (the backend failed repeatedly and is not called; Retry-After says when it is tried again), or backend-not-configured (the detail names the missing settings); store-unavailable: the gateway cannot reach its store (Redis), so nothing was started",
                         "schema": {
                             "$ref": "#/definitions/Problem"
                         },

@@ -98,22 +98,3 @@ func TestServeWarnsOfUnknownVariables(t *testing.T) {
 		t.Fatalf("no warning naming SYNCGATE_VEEAM_USER and SYNCGATE_VEEAM_USERNAME in:\n%s", logs)
 	}
 }
-
-// TestServeRefusesSettingsItDoesNotActOn: a setting that is read must act;
-// one this build cannot honour yet stops start-up, named, rather than
-// passing silently (replicas that believe they share Redis would each claim
-// their own cooldowns).
-func TestServeRefusesSettingsItDoesNotActOn(t *testing.T) {
-	err := run(context.Background(), []string{"syncgate", "serve"}, envMap(map[string]string{
-		"SYNCGATE_LISTEN_ADDR":     "127.0.0.1:0",
-		"SYNCGATE_JWT_ISSUERS":     "https://issuer.test/",
-		"SYNCGATE_JWT_AUDIENCES":   "api://syncgate",
-		"SYNCGATE_JWT_HMAC_SECRET": strings.Repeat("k", 32),
-		"SYNCGATE_CORS_ORIGINS":    "https://portal.example.com",
-	}), io.Discard, io.Discard)
-	for _, v := range []string{"SYNCGATE_CORS_ORIGINS"} {
-		if err == nil || !strings.Contains(err.Error(), v+": not supported yet") {
-			t.Errorf("serve with %s set: %v; want start-up refused naming it", v, err)
-		}
-	}
-}

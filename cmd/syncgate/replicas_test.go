@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,26 +26,6 @@ import (
 	"github.com/syncgate/syncgate/internal/store/redistest"
 )
 
-// replicaEnv, set in a child process's environment, makes the test binary
-// run `syncgate serve` (the real run, configured by the SYNCGATE_* variables
-// it is given) instead of the tests: how TestReplicas gets gateway
-// processes of its own.
-const replicaEnv = "GO_TEST_SYNCGATE_REPLICA"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(replicaEnv) == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := run(ctx, []string{"syncgate", "serve"}, os.Getenv, os.Stdout, os.Stderr)
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "syncgate:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 // replica is one `syncgate serve` process.
 type replica struct {
 	url string
@@ -58,8 +37,8 @@ type replica struct {
 // SIGTERM when the test ends.
 func startReplica(t *testing.T, name string, vars map[string]string) *replica {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = []string{replicaEnv + "=1", "SYNCGATE_LISTEN_ADDR=127.0.0.1:0", "SYNCGATE_LOG_FORMAT=json"}
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = []string{runMainEnv + "=1", "SYNCGATE_LISTEN_ADDR=127.0.0.1:0", "SYNCGATE_LOG_FORMAT=json"}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -41,15 +41,6 @@ const (
 	filesDir    = "/etc/syncgate"
 )
 
-// awaitingGateway are settings the chart passes that this gateway reads but
-// refuses to start with (config.Unsupported) until the issue named gives it
-// the feature. The chart is written for the design (DESIGN.md); a release
-// given one of these does not start today, which TestExamples and
-// TestReplicasNeedRedis show the way around (one replica, no Redis).
-var awaitingGateway = map[string]string{
-	"SYNCGATE_CORS_ORIGINS": "#10 (CORS)",
-}
-
 // helmBin is the helm executable, built by TestMain.
 var helmBin string
 
@@ -517,28 +508,6 @@ func loadConfig(t *testing.T, o *objects, contents map[string]string) (*config.C
 	return config.Load(getenv, config.WithReadFile(readFile))
 }
 
-// refusedToday returns the settings of cfg the gateway refuses to start
-// with (config.Unsupported), failing the test for any not in awaitingGateway.
-func refusedToday(t *testing.T, cfg *config.Config) []string {
-	t.Helper()
-	err := cfg.Unsupported()
-	if err == nil {
-		return nil
-	}
-	var cerr *config.Error
-	if !errors.As(err, &cerr) {
-		t.Fatalf("Unsupported: %v", err)
-	}
-	var refused []string
-	for _, p := range cerr.Problems {
-		refused = append(refused, p.Var)
-		if _, ok := awaitingGateway[p.Var]; !ok {
-			t.Errorf("the gateway refuses to start with %s: %s", p.Var, p.Reason)
-		}
-	}
-	return refused
-}
-
 // secretContents are plausible contents of the mounted secret files, for
 // settings the gateway validates.
 var secretContents = map[string]string{
@@ -584,9 +553,6 @@ func TestMinimalValues(t *testing.T) {
 	cfg, err := loadConfig(t, o, secretContents)
 	if err != nil {
 		t.Fatalf("the gateway refuses the configuration the chart gives it: %v", err)
-	}
-	if refused := refusedToday(t, cfg); len(refused) > 0 {
-		t.Logf("this gateway refuses %v until %s", refused, awaitingGateway[refused[0]])
 	}
 	if cfg.RedisURL.Reveal() != "rediss://:not-a-real-password@redis.example.com:6380/0" {
 		t.Errorf("SYNCGATE_REDIS_URL read as %q, want the mounted Secret's URL", cfg.RedisURL.Reveal())
@@ -687,7 +653,6 @@ func TestFullValues(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the gateway refuses the configuration the chart gives it: %v", err)
 	}
-	refusedToday(t, cfg)
 	if cfg.Veeam.Password.Reveal() != "placeholder" || cfg.Graph.Credential != config.CredentialCertificate ||
 		cfg.StartCooldown.String() != "2m0s" || cfg.RateLimit != "300/m" || cfg.Scopes.SyncJobsStart != "Sync.Start" {
 		t.Errorf("config read from the chart = %+v", cfg)
@@ -725,9 +690,6 @@ func TestExamples(t *testing.T) {
 			cfg, err := loadConfig(t, o, secretContents)
 			if err != nil {
 				t.Fatalf("the gateway refuses the configuration the chart gives it: %v", err)
-			}
-			if refused := refusedToday(t, cfg); len(refused) > 0 {
-				t.Errorf("the gateway would not start: it refuses %v", refused)
 			}
 			switch name {
 			case "veeam":
@@ -798,9 +760,6 @@ func TestReplicasNeedRedis(t *testing.T) {
 	cfg, err := loadConfig(t, o, secretContents)
 	if err != nil {
 		t.Fatalf("the gateway refuses the configuration the chart gives it: %v", err)
-	}
-	if refused := refusedToday(t, cfg); len(refused) > 0 {
-		t.Errorf("one replica without Redis would not start: the gateway refuses %v", refused)
 	}
 
 	o = mustRender(t, []string{"syncgate/ci/minimal-values.yaml"}, "autoscaling.enabled=false")

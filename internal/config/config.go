@@ -46,6 +46,12 @@ type Config struct {
 	// RetryAfterBudget is the longest backend Retry-After waited out inside a
 	// caller's request; 0 never waits.
 	RetryAfterBudget time.Duration
+	// BreakerFailures is how many failed backend calls in a row open that
+	// backend's circuit breaker; 0 disables the breakers.
+	BreakerFailures int
+	// BreakerOpen is how long an open breaker refuses calls before letting a
+	// probe through.
+	BreakerOpen time.Duration
 	// RedisURL is a redis:// or rediss:// URL; empty means the in-memory store.
 	RedisURL Secret
 	// RateLimit is "N/s", "N/m" or "N/h" (see ParseRateLimit), or empty for no
@@ -53,9 +59,11 @@ type Config struct {
 	RateLimit string
 	// IdempotencyTTL is how long an Idempotency-Key's answer is kept.
 	IdempotencyTTL time.Duration
-	CORSOrigins    []string
-	LogLevel       string // debug, info, warn or error
-	LogFormat      string // json or text
+	// CORSOrigins are the browser origins allowed to call the gateway
+	// (scheme://host[:port]), or just "*"; empty: no CORS.
+	CORSOrigins []string
+	LogLevel    string // debug, info, warn or error
+	LogFormat   string // json or text
 	// MetricsAddr is the address of /metrics' own listener; empty: the main
 	// listener serves /metrics.
 	MetricsAddr string
@@ -103,8 +111,8 @@ type Veeam struct {
 	Password           Secret
 	CAFile             string
 	InsecureSkipVerify bool
-	// Timeout bounds each step of one attempt (dial, TLS handshake, response
-	// headers), not a whole call with its retries.
+	// Timeout is the deadline of one backend call, its retries, waits and
+	// token renewal included (it also bounds each step of an attempt).
 	Timeout time.Duration
 }
 
@@ -155,8 +163,8 @@ type Graph struct {
 	// Scope overrides the token scope; use TokenScope.
 	Scope  string
 	CAFile string
-	// Timeout bounds each step of one attempt (dial, TLS handshake, response
-	// headers), not a whole call with its retries.
+	// Timeout is the deadline of one backend call, its retries, waits and
+	// token renewal included (it also bounds each step of an attempt).
 	Timeout time.Duration
 }
 
@@ -345,6 +353,8 @@ func (c *Config) LogValue() slog.Value {
 		),
 		dur("start_cooldown", c.StartCooldown),
 		dur("retry_after_budget", c.RetryAfterBudget),
+		slog.Int("breaker_failures", c.BreakerFailures),
+		dur("breaker_open", c.BreakerOpen),
 		slog.String("redis_url", redactURL(c.RedisURL)),
 		slog.String("rate_limit", c.RateLimit),
 		dur("idempotency_ttl", c.IdempotencyTTL),

@@ -58,6 +58,8 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 	c.Graph = l.graph()
 	c.StartCooldown = l.duration(envStartCooldown, true)
 	c.RetryAfterBudget = l.duration(envRetryAfterBudget, true)
+	c.BreakerFailures = l.integer(envBreakerFailures, 0, 1000)
+	c.BreakerOpen = l.duration(envBreakerOpen, false)
 	c.RedisURL, _ = l.secret(envRedisURL)
 	l.redisURL(c.RedisURL)
 	c.RateLimit = l.str(envRateLimit)

@@ -55,6 +55,8 @@ const (
 
 	envStartCooldown    = "SYNCGATE_START_COOLDOWN"
 	envRetryAfterBudget = "SYNCGATE_RETRY_AFTER_BUDGET"
+	envBreakerFailures  = "SYNCGATE_BREAKER_FAILURES"
+	envBreakerOpen      = "SYNCGATE_BREAKER_OPEN"
 	envRedisURL         = "SYNCGATE_REDIS_URL"
 	envRateLimit        = "SYNCGATE_RATE_LIMIT"
 	envIdempotencyTTL   = "SYNCGATE_IDEMPOTENCY_TTL"
@@ -120,7 +122,7 @@ func Vars() []VarDoc {
 		{Name: envVeeamPassword, Secret: true, Description: "Password of SYNCGATE_VEEAM_USERNAME."},
 		{Name: envVeeamCAFile, Description: "PEM CA bundle that verifies the Veeam server's certificate (in addition to the system roots)."},
 		{Name: envVeeamInsecureSkipVerify, Default: "false", Description: "true turns off verification of the Veeam server's TLS certificate (logged loudly at start; not with SYNCGATE_VEEAM_CA_FILE). Never in production."},
-		{Name: envVeeamTimeout, Default: "30s", Description: "Bound of each step of one attempt to reach Veeam (connecting, the TLS handshake, waiting for the response headers); not of a whole call with its retries; greater than 0."},
+		{Name: envVeeamTimeout, Default: "30s", Description: "Deadline of one call to Veeam, from its first attempt to its answer: retries, the waits between them, a login and reading the answer included; never past the caller's own deadline. Past it the caller gets 504 upstream-timeout. Greater than 0."},
 
 		{Name: envGraphTenantID, Description: "Entra tenant of the gateway's app registration: a GUID or a domain name (contoso.onmicrosoft.com). Setting any Graph credential setting offers the Graph routes; unset, they answer 503."},
 		{Name: envGraphClientID, Description: "Application (client) id (GUID) of the gateway's app registration, or of a user-assigned managed identity."},
@@ -135,14 +137,16 @@ func Vars() []VarDoc {
 		{Name: envGraphJobPath, Default: "applications", Description: "Job path: applications (/applications/{id}/synchronization, the cmdlet's) or servicePrincipals (the documented path; the application's service principal is resolved once)."},
 		{Name: envGraphScope, Description: "Overrides the token scope (a resource's /.default scope). Unset: the cloud's, such as https://graph.microsoft.com/.default."},
 		{Name: envGraphCAFile, Description: "PEM CA bundle that verifies the Graph and login hosts' certificates (in addition to the system roots)."},
-		{Name: envGraphTimeout, Default: "30s", Description: "Bound of each step of one attempt to reach Graph (connecting, the TLS handshake, waiting for the response headers); not of a whole call with its retries; greater than 0."},
+		{Name: envGraphTimeout, Default: "30s", Description: "Deadline of one call to Graph, from its first attempt to its answer: retries, the waits between them, getting a token and reading the answer included; never past the caller's own deadline. Past it the caller gets 504 upstream-timeout. Greater than 0."},
 
 		{Name: envStartCooldown, Default: "60s", Description: "After a start, further starts of the same organization or job are refused (429) for this long (0 disables)."},
 		{Name: envRetryAfterBudget, Default: "2s", Description: "Longest backend Retry-After waited out inside a caller's request; longer ones answer 503 with Retry-After (0: never wait)."},
 		{Name: envRedisURL, Secret: true, Description: "redis:// or rediss:// (TLS) URL of a Redis shared by all replicas (keys under syncgate:); cooldown claims, idempotency records and rate-limit counters live there, so the replicas behave as one. go-redis query options (dial_timeout, read_timeout, pool_size...) override the defaults. Unset: they live in this process's memory (one replica). Redis unreachable: starts answer 503 store-unavailable, reads keep working."},
 		{Name: envRateLimit, Description: "Requests each caller may make, N/s, N/m or N/h (such as 100/m), counted in the store over a fixed window, so replicas sharing Redis share the count. The caller is the token's client id (azp, appid or client_id), else its sub. Over the limit: 429 rate-limited with Retry-After; RateLimit and RateLimit-Policy headers on every answer. Unset: no limit."},
 		{Name: envIdempotencyTTL, Default: "24h", Description: "How long an Idempotency-Key's answer is kept and replayed to the same caller (greater than 0)."},
-		{Name: envCORSOrigins, Description: "Not supported yet: set, the gateway refuses to start; no CORS headers are sent."},
+		{Name: envBreakerFailures, Default: "5", Description: "Backend calls in a row that must fail (a 5xx answer, a timeout, a refused or dropped connection, a failed login or token request; never a 4xx) for that backend's circuit breaker to open: callers then get 503 circuit-open with Retry-After at once, and nothing is sent to the backend (0 disables the breaker)."},
+		{Name: envBreakerOpen, Default: "30s", Description: "How long an open circuit breaker refuses calls before it lets one probe call through (half-open): the probe's success closes it, its failure opens it again for as long; greater than 0."},
+		{Name: envCORSOrigins, Description: "Browser origins (scheme://host[:port]) allowed to call the gateway, comma-separated, or * for any: their preflights are answered and their answers carry the CORS headers (Authorization, Content-Type, Idempotency-Key, X-Request-ID, Prefer and If-None-Match may be sent; X-Request-ID, Location, Retry-After, Idempotent-Replayed, RateLimit, RateLimit-Policy, ETag and Preference-Applied may be read). Unset: no CORS headers, so browsers on other origins cannot call it."},
 		{Name: envLogLevel, Default: "info", Description: "Log level: debug, info, warn or error."},
 		{Name: envLogFormat, Default: "json", Description: "Log format: json or text."},
 		{Name: envMetricsAddr, Description: "Address (host:port) of a listener of its own for GET /metrics, which the main listener then answers 404. Unset: /metrics is served on the main listener."},

@@ -37,6 +37,10 @@ type Hooks struct {
 	// Sleep is the retry policy's wait (see upstream.RetryPolicy.Sleep); nil
 	// waits.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnBreakerChange is told each change of a backend's circuit breaker
+	// state ("closed", "open", "half-open"), after the gateway's metrics
+	// (syncgate_circuit_breaker_state) are.
+	OnBreakerChange func(service, from, to string)
 }
 
 // Gateway is the wired gateway.
@@ -48,8 +52,11 @@ type Gateway struct {
 	// MetricsHandler serves the metrics: on the main listener through
 	// Handler, or, with SYNCGATE_METRICS_ADDR, on a listener of its own.
 	MetricsHandler http.Handler
-	veeam          *veeam.Client
-	closeStore     func()
+	// Breakers are the backends' circuit breakers, by service ("veeam",
+	// "graph"), for a configured backend when the breakers are on.
+	Breakers   map[string]*upstream.Breaker
+	veeam      *veeam.Client
+	closeStore func()
 }
 
 // New wires the gateway for cfg. ctx bounds the verifier's background key
@@ -57,9 +64,6 @@ type Gateway struct {
 // wait) answer at once. A backend that is not configured is logged, and its routes answer
 // 503 naming the settings it needs.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hooks) (*Gateway, error) {
-	if err := cfg.Unsupported(); err != nil {
-		return nil, err
-	}
 	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
 	if err != nil {
 		return nil, fmt.Errorf("inbound authentication: %w", err)
@@ -89,9 +93,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		RateLimit:      rate,
 		Ready:          verifier.Ready,
 		Stopping:       ctx.Done(),
+		CORSOrigins:    cfg.CORSOrigins,
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
-	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), closeStore: func() {}}
+	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), closeStore: func() {}, Breakers: map[string]*upstream.Breaker{}}
 	if r, ok := st.(*store.Redis); ok {
 		gw.closeStore = func() { _ = r.Close() }
 		logger.Info("store: Redis shared by the replicas", "addr", r.Addr())
@@ -100,7 +105,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		apiCfg.MetricsHandler = gw.MetricsHandler
 	}
 	if cfg.Veeam.Enabled() {
-		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, metrics, logger); err != nil {
+		if gw.veeam, err = newVeeamClient(cfg, retry, gw.breaker("veeam", cfg, hooks, logger), hooks.Now, metrics, logger); err != nil {
 			return nil, fmt.Errorf("veeam: %w", err)
 		}
 		apiCfg.Organizations = gw.veeam
@@ -109,7 +114,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
 	}
 	if cfg.Graph.Enabled() {
-		gc, err := newGraphClient(cfg, retry, metrics, logger)
+		gc, err := newGraphClient(cfg, retry, gw.breaker("graph", cfg, hooks, logger), metrics, logger)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
 		}
@@ -120,6 +125,27 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	}
 	gw.Handler = answerBefore(api.NewServer(apiCfg), cfg.WriteTimeout)
 	return gw, nil
+}
+
+// breaker builds the circuit breaker of a backend as configured (none when
+// SYNCGATE_BREAKER_FAILURES is 0), its state shown by the metrics from the
+// start.
+func (g *Gateway) breaker(service string, cfg *config.Config, hooks Hooks, logger *slog.Logger) *upstream.Breaker {
+	if cfg.BreakerFailures == 0 {
+		return nil
+	}
+	b := upstream.NewBreaker(service, upstream.BreakerConfig{
+		Failures: cfg.BreakerFailures, Open: cfg.BreakerOpen,
+		OnStateChange: func(service, from, to string) {
+			g.Metrics.SetBreakerState(service, to)
+			if hooks.OnBreakerChange != nil {
+				hooks.OnBreakerChange(service, from, to)
+			}
+		},
+	}, logger)
+	g.Metrics.SetBreakerState(service, b.State())
+	g.Breakers[service] = b
+	return b
 }
 
 // Close ends the gateway's backend sessions (the Veeam login), best effort,
@@ -160,7 +186,7 @@ func rateLimit(cfg *config.Config) (api.RateLimit, error) {
 }
 
 // newVeeamClient builds the Veeam adapter.
-func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
+func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
 	v := cfg.Veeam
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: v.CAFile, InsecureSkipVerify: v.InsecureSkipVerify, Timeout: v.Timeout})
 	if err != nil {
@@ -172,11 +198,12 @@ func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() t
 	return veeam.New(veeam.Config{
 		BaseURL: v.URL, APIVersion: v.APIVersion, Username: v.Username,
 		Password: v.Password.Reveal(), HTTPClient: hc, Retry: retry, Now: now, Observer: metrics,
+		Timeout: v.Timeout, Breaker: breaker,
 	}, logger)
 }
 
 // newGraphClient builds the Graph adapter and its azidentity credential.
-func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
 	g := cfg.Graph
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
 	if err != nil {
@@ -197,7 +224,7 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *tel
 	return graph.New(graph.Config{
 		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
 		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
-		Observer: metrics,
+		Observer: metrics, Timeout: g.Timeout, Breaker: breaker,
 	}, logger)
 }
 

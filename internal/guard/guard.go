@@ -207,14 +207,16 @@ func cooldownRefusal(status string, left time.Duration) *Refusal {
 }
 
 // notActedOn reports whether an upstream start error shows the backend did
-// not start anything: it answered with a refusal rather than failing midway.
+// not start anything: it answered with a refusal rather than failing midway,
+// or the start was never sent (an open circuit breaker).
 func notActedOn(err error) bool {
 	ue, ok := upstream.As(err)
 	if !ok {
 		return false
 	}
 	switch ue.Kind {
-	case upstream.KindNotFound, upstream.KindConflict, upstream.KindInvalid, upstream.KindAuth, upstream.KindThrottled:
+	case upstream.KindNotFound, upstream.KindConflict, upstream.KindInvalid, upstream.KindAuth, upstream.KindThrottled,
+		upstream.KindCircuitOpen:
 		return true
 	}
 	return false

@@ -130,15 +130,18 @@ func TestPolicyCooldown(t *testing.T) {
 
 func TestPolicyReleasesClaimWhenBackendRefused(t *testing.T) {
 	ctx := context.Background()
-	p := guard.New(store.NewMemory(nil), time.Minute)
-	throttled := &target{state: guard.State{Status: "Paused"}, runErr: &upstream.Error{Kind: upstream.KindThrottled}}
-	if _, err := p.Start(ctx, throttled.start("k", false, false)); !upstream.IsKind(err, upstream.KindThrottled) {
-		t.Fatalf("err = %v; want throttled", err)
-	}
-	// The backend did nothing, so the next try goes through at once.
 	ok := &target{state: guard.State{Status: "Paused"}}
-	if _, err := p.Start(ctx, ok.start("k", false, false)); err != nil {
-		t.Fatalf("retry after a refused start: %v", err)
+	// The backend did nothing (it throttled the start, or an open circuit
+	// breaker never sent it), so the next try goes through at once.
+	for _, kind := range []upstream.Kind{upstream.KindThrottled, upstream.KindCircuitOpen} {
+		p := guard.New(store.NewMemory(nil), time.Minute)
+		refused := &target{state: guard.State{Status: "Paused"}, runErr: &upstream.Error{Kind: kind}}
+		if _, err := p.Start(ctx, refused.start("k", false, false)); !upstream.IsKind(err, kind) {
+			t.Fatalf("err = %v; want %s", err, kind)
+		}
+		if _, err := p.Start(ctx, ok.start("k", false, false)); err != nil {
+			t.Fatalf("retry after a start refused as %s: %v", kind, err)
+		}
 	}
 	// A timeout leaves the outcome unknown: the claim stays.
 	timedOut := &target{state: guard.State{Status: "Paused"}, runErr: &upstream.Error{Kind: upstream.KindTimeout}}

@@ -6,6 +6,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -15,6 +16,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -157,6 +159,9 @@ type Fault struct {
 	Times      int           // apply to this many requests, then clear; 0 = until cleared
 }
 
+// maxFaultBody is the most of a request body read before a Latency fault.
+const maxFaultBody = 1 << 20
+
 // ErrorWriter writes a backend-shaped error body.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, code, message string)
 
@@ -219,6 +224,14 @@ func (f *Faults) Wrap(writeErr ErrorWriter, next http.Handler) http.Handler {
 			return
 		}
 		if fault.Latency > 0 {
+			// The server notices a client that hangs up only once the
+			// request's body has been read: read it first, for the
+			// handler to read again.
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxFaultBody))
+			if err != nil {
+				panic(http.ErrAbortHandler)
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			t := time.NewTimer(fault.Latency)
 			select {
 			case <-t.C:

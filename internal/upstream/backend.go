@@ -15,9 +15,9 @@ import (
 // keeps.
 const DefaultRefreshBefore = 5 * time.Minute
 
-// tokenTimeout bounds one token renewal. A renewal is shared by every caller
-// waiting for it, so it does not end with the caller that began it.
-const tokenTimeout = 30 * time.Second
+// DefaultCallTimeout is the deadline of one backend call, its retries
+// included, when BackendConfig.Timeout is zero.
+const DefaultCallTimeout = 30 * time.Second
 
 // BackendConfig is what both adapters take from their configuration in the
 // same way.
@@ -36,6 +36,14 @@ type BackendConfig struct {
 	// Observer is told of every call and token acquisition (the gateway's
 	// metrics); nil observes nothing.
 	Observer Observer
+	// Timeout is the deadline of one call, from its first attempt to its
+	// last answer, retries, the waits between them and a token renewal
+	// included; never past the caller's own deadline. It also bounds one
+	// token renewal, which callers share. Zero: DefaultCallTimeout.
+	Timeout time.Duration
+	// Breaker is the backend's circuit breaker; nil: none. Build it with
+	// NewBreaker.
+	Breaker *Breaker
 }
 
 // Observer is what the adapters report for metrics. The gateway passes its
@@ -62,6 +70,8 @@ type Backend struct {
 	Now           func() time.Time
 	Retry         RetryPolicy
 	RefreshBefore time.Duration
+	Timeout       time.Duration
+	Breaker       *Breaker
 	Logger        *slog.Logger // tagged with the service
 	Observer      Observer     // never nil
 }
@@ -93,6 +103,10 @@ func NewBackend(cfg BackendConfig, logger *slog.Logger) (Backend, error) {
 	if refreshBefore <= 0 {
 		refreshBefore = DefaultRefreshBefore
 	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultCallTimeout
+	}
 	logger = logger.With("service", cfg.Service)
 	if cfg.BaseURL.Scheme == "http" {
 		logger.Warn(cfg.Service+": base URL is plain http: credentials and tokens cross the network unencrypted", "url", cfg.BaseURL.Redacted())
@@ -104,7 +118,8 @@ func NewBackend(cfg BackendConfig, logger *slog.Logger) (Backend, error) {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return Backend{Service: cfg.Service, HTTP: hc, Now: now, Retry: retry, RefreshBefore: refreshBefore, Logger: logger, Observer: obs}, nil
+	return Backend{Service: cfg.Service, HTTP: hc, Now: now, Retry: retry, RefreshBefore: refreshBefore,
+		Timeout: timeout, Breaker: cfg.Breaker, Logger: logger, Observer: obs}, nil
 }
 
 // Observe reports one call of op that began at begin and ended with err
@@ -123,9 +138,10 @@ func (b Backend) Observe(op string, begin time.Time, err error) {
 
 // Bearer returns the sender of the adapter's authorized calls: one token,
 // got by fetch and shared by every call (see Tokens), sent through the retry
-// policy and renewed once on a 401 (see Bearer). requestIDHeader is the
-// backend's request id header, "" for none.
+// policy under the call's deadline and the backend's breaker, and renewed
+// once on a 401 (see Bearer). requestIDHeader is the backend's request id
+// header, "" for none.
 func (b Backend) Bearer(fetch func(ctx context.Context, cur *Token, refused string) (*Token, error), requestIDHeader string) Bearer {
-	tokens := &Tokens{Service: b.Service, Timeout: tokenTimeout, Now: b.Now, Log: b.Logger, Fetch: fetch, Observer: b.Observer}
-	return Bearer{Tokens: tokens, Retry: b.Retry, Log: b.Logger, RequestIDHeader: requestIDHeader}
+	tokens := &Tokens{Service: b.Service, Timeout: b.Timeout, Now: b.Now, Log: b.Logger, Fetch: fetch, Observer: b.Observer}
+	return Bearer{Tokens: tokens, Retry: b.Retry, Timeout: b.Timeout, Breaker: b.Breaker, Log: b.Logger, RequestIDHeader: requestIDHeader}
 }

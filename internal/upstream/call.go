@@ -59,21 +59,51 @@ func Shared(ctx context.Context, ch <-chan singleflight.Result, service, op stri
 type SendFunc func(ctx context.Context) (*http.Response, error)
 
 // Bearer sends calls with the adapter's shared token, through the retry
-// policy. A backend may refuse a token before it expires (revoked, expired
-// early): a 401 renews the token once and the call is sent once more.
+// policy, under the call's deadline and the backend's circuit breaker. A
+// backend may refuse a token before it expires (revoked, expired early): a
+// 401 renews the token once and the call is sent once more.
 type Bearer struct {
 	Tokens *Tokens
 	Retry  RetryPolicy
-	Log    *slog.Logger
+	// Timeout is the deadline of one call (see BackendConfig.Timeout); zero:
+	// none but the caller's.
+	Timeout time.Duration
+	// Breaker is the backend's circuit breaker; nil: none.
+	Breaker *Breaker
+	Log     *slog.Logger
 	// RequestIDHeader is the backend's request id header, logged with a
 	// refusal; "" for none.
 	RequestIDHeader string
 }
 
-// Do sends op, with the current token, through send(token). A transport
-// failure is returned as an *Error; a response, whatever its status, is the
-// caller's to read and close (a second 401 included).
+// Do sends op, with the current token, through send(token), within the
+// call's deadline: getting the token, every attempt and every wait between
+// attempts included, and the reading of the answer's body too, since the
+// deadline ends only when the body is closed. An open breaker refuses the
+// call at once with KindCircuitOpen. A transport failure is returned as an
+// *Error; a response, whatever its status, is the caller's to read and close
+// (a second 401 included).
 func (b Bearer) Do(ctx context.Context, op string, idempotent bool, send func(token string) SendFunc) (*http.Response, error) {
+	done, err := b.Breaker.allow(op)
+	if err != nil {
+		return nil, err
+	}
+	parent := ctx
+	cancel := context.CancelFunc(func() {})
+	if b.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, b.Timeout)
+	}
+	resp, err := b.do(ctx, op, idempotent, send)
+	done(outcome(parent, resp, err))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+func (b Bearer) do(ctx context.Context, op string, idempotent bool, send func(token string) SendFunc) (*http.Response, error) {
 	tok, err := b.Tokens.Get(ctx, op)
 	if err != nil {
 		return nil, err
@@ -96,6 +126,18 @@ func (b Bearer) Do(ctx context.Context, op string, idempotent bool, send func(to
 			return nil, err
 		}
 	}
+}
+
+// cancelOnClose ends a call's deadline when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 // DecodeJSON reads a 2xx body of at most limit bytes into out: a body that

@@ -1,6 +1,7 @@
 // Package upstream holds what the Veeam and Graph adapters share: the one
-// error type they return, HTTP client construction, and the retry and
-// Retry-After policy.
+// error type they return, HTTP client construction, the retry and
+// Retry-After policy, the deadline of each backend call and the circuit
+// breaker of each backend.
 package upstream
 
 import (
@@ -35,15 +36,19 @@ const (
 	// with the backend's Retry-After passed on.
 	KindThrottled
 	// KindUnavailable is a backend that cannot be reached (connection refused,
-	// dropped, DNS, TLS failure) or a circuit that is open. 503.
+	// dropped, DNS, TLS failure). 503.
 	KindUnavailable
 	// KindTimeout is a backend that did not answer in time. 504.
 	KindTimeout
 	// KindBadResponse is a backend answer that does not parse. 502.
 	KindBadResponse
+	// KindCircuitOpen is a call the backend's circuit breaker refused without
+	// sending it, after a run of failures: 503 with RetryAfter, the time
+	// until the breaker lets a probe through.
+	KindCircuitOpen
 )
 
-var kindNames = [...]string{"internal", "not_found", "conflict", "invalid", "auth", "throttled", "unavailable", "timeout", "bad_response"}
+var kindNames = [...]string{"internal", "not_found", "conflict", "invalid", "auth", "throttled", "unavailable", "timeout", "bad_response", "circuit_open"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -50,6 +50,12 @@ type Config struct {
 	// RefreshBefore is how long before expiry the token is renewed; default
 	// DefaultRefreshBefore, and never more than half the token's lifetime.
 	RefreshBefore time.Duration
+	// Timeout is the deadline of one call, retries and token renewal
+	// included, never past the caller's; default upstream.DefaultCallTimeout.
+	Timeout time.Duration
+	// Breaker is the backend's circuit breaker (upstream.NewBreaker); nil:
+	// none.
+	Breaker *upstream.Breaker
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Observer is told of every call and token acquisition (the gateway's
@@ -92,7 +98,8 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		version = "v8"
 	}
 	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, HTTPClient: cfg.HTTPClient,
-		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore, Observer: cfg.Observer}, logger)
+		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore, Observer: cfg.Observer,
+		Timeout: cfg.Timeout, Breaker: cfg.Breaker}, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,8 @@ of the mounted file.
 {{- range $name, $value := dict
     "SYNCGATE_START_COOLDOWN" $c.startCooldown
     "SYNCGATE_RETRY_AFTER_BUDGET" $c.retryAfterBudget
+    "SYNCGATE_BREAKER_FAILURES" $c.breakerFailures
+    "SYNCGATE_BREAKER_OPEN" $c.breakerOpen
     "SYNCGATE_RATE_LIMIT" $c.rateLimit
     "SYNCGATE_CORS_ORIGINS" (join "," $c.corsOrigins)
     "SYNCGATE_HTTP_READ_HEADER_TIMEOUT" $c.http.readHeaderTimeout
