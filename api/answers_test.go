@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,8 +267,9 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 			}
 			return send(live, method, fill(path, true), "", ""), true
 		case 429:
-			if !isStart {
-				// The caller's rate limit: one request an hour.
+			if !isStart || isPause {
+				// The caller's rate limit: one request an hour (a pause has
+				// no cooldown).
 				e := newEnv(t, func(o *envOptions) { o.vars = map[string]string{"SYNCGATE_RATE_LIMIT": "1/h"} })
 				limited := target{e.gw.URL, client(e.gw.Client().Transport), e.token}
 				send(limited, method, p, "", "")
@@ -327,13 +329,13 @@ func TestEveryDocumentedAnswer(t *testing.T) {
 // same request is sent again.
 func idempotencyInFlight(t *testing.T, client func(http.RoundTripper) *http.Client, method, path string) *http.Response {
 	t.Helper()
-	orgs := &blockingOrgs{entered: make(chan struct{}), release: make(chan struct{})}
+	b := &blocking{entered: make(chan struct{}), release: make(chan struct{})}
 	srv := httptest.NewServer(api.NewServer(api.Config{
 		Auth:          fakeAuth{},
-		Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start"},
+		Scopes:        api.Scopes{OrganizationsRead: "Organizations.Read", OrganizationsSync: "Organizations.Sync", SyncJobsRead: "SyncJobs.Read", SyncJobsStart: "SyncJobs.Start", SyncJobsManage: "SyncJobs.Manage"},
 		Guard:         guard.New(store.NewMemory(time.Now), time.Minute),
-		Organizations: orgs,
-		Jobs:          stubJobs{errors.New("unused")},
+		Organizations: blockingOrgs{blocking: b},
+		Jobs:          blockingJobs{blocking: b, stubJobs: stubJobs{errors.New("unused")}},
 	}))
 	defer srv.Close()
 	c := client(srv.Client().Transport)
@@ -353,21 +355,50 @@ func idempotencyInFlight(t *testing.T, client func(http.RoundTripper) *http.Clie
 	}
 	first := make(chan *http.Response, 1)
 	go func() { first <- do() }()
-	<-orgs.entered
+	select {
+	case <-b.entered:
+	case <-time.After(time.Minute):
+		t.Errorf("%s %s: the first request never reached its backend", method, path)
+		close(b.release)
+		return <-first
+	}
 	second := do()
-	close(orgs.release)
+	close(b.release)
 	<-first
 	return second
 }
 
-// blockingOrgs is an OrganizationSyncer whose listing waits for release.
-type blockingOrgs struct {
-	stubOrgs
+// blocking holds the first backend call a request makes until release is
+// closed, after saying so on entered.
+type blocking struct {
+	once             sync.Once
 	entered, release chan struct{}
 }
 
-func (b *blockingOrgs) Organizations(context.Context, int, int) (veeam.OrganizationPage, error) {
-	close(b.entered)
+func (b *blocking) hold() {
+	b.once.Do(func() { close(b.entered) })
 	<-b.release
+}
+
+// blockingOrgs is an OrganizationSyncer whose listing waits for release.
+type blockingOrgs struct {
+	*blocking
+	stubOrgs
+}
+
+func (b blockingOrgs) Organizations(context.Context, int, int) (veeam.OrganizationPage, error) {
+	b.hold()
 	return veeam.OrganizationPage{}, nil
+}
+
+// blockingJobs is a JobSyncer whose status read (every job action's
+// precheck) waits for release.
+type blockingJobs struct {
+	*blocking
+	stubJobs
+}
+
+func (b blockingJobs) JobStatus(context.Context, string, string) (string, error) {
+	b.hold()
+	return "Active", nil
 }
