@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syncgate/syncgate/api"
+	"github.com/syncgate/syncgate/internal/audit"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/config"
 	"github.com/syncgate/syncgate/internal/graph"
@@ -49,6 +50,8 @@ type Gateway struct {
 	// Handler, or, with SYNCGATE_METRICS_ADDR, on a listener of its own.
 	MetricsHandler http.Handler
 	veeam          *veeam.Client
+	audit          *audit.Log
+	tracing        *telemetry.Tracing
 }
 
 // New wires the gateway for cfg. ctx bounds the verifier's background key
@@ -59,31 +62,43 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	if err := cfg.Unsupported(); err != nil {
 		return nil, err
 	}
+	logger = telemetry.ContextLogger(logger)
 	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
 	if err != nil {
 		return nil, fmt.Errorf("inbound authentication: %w", err)
 	}
 	metrics := telemetry.NewMetrics(hooks.Version)
+	tracing, err := telemetry.NewTracing(ctx, cfg.Tracing, hooks.Version)
+	if err != nil {
+		return nil, err
+	}
+	auditLog, err := audit.Open(cfg.AuditFile, logger, metrics.AuditWriteError)
+	if err != nil {
+		return nil, err
+	}
 	apiCfg := api.Config{
 		Logger:  logger,
 		Metrics: metrics,
+		Audit:   auditLog,
+		Trace:   tracing.Middleware,
+		Tracer:  tracing.Tracer(),
 		Auth:    verifier,
 		Scopes: api.Scopes{
 			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
 			SyncJobsManage: cfg.Scopes.SyncJobsManage,
 		},
-		Guard:    guard.New(store.NewMemory(hooks.Now), cfg.StartCooldown),
+		Guard:    guard.New(telemetry.Store(store.NewMemory(hooks.Now), tracing.Tracer(), metrics), cfg.StartCooldown),
 		Ready:    verifier.Ready,
 		Stopping: ctx.Done(),
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
-	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler()}
+	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), audit: auditLog, tracing: tracing}
 	if cfg.MetricsAddr == "" {
 		apiCfg.MetricsHandler = gw.MetricsHandler
 	}
 	if cfg.Veeam.Enabled() {
-		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, metrics, logger); err != nil {
+		if gw.veeam, err = newVeeamClient(cfg, retry, hooks.Now, metrics, tracing, logger); err != nil {
 			return nil, fmt.Errorf("veeam: %w", err)
 		}
 		apiCfg.Organizations = gw.veeam
@@ -92,7 +107,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
 	}
 	if cfg.Graph.Enabled() {
-		gc, err := newGraphClient(cfg, retry, metrics, logger)
+		gc, err := newGraphClient(cfg, retry, metrics, tracing, logger)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
 		}
@@ -106,20 +121,23 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 }
 
 // Close ends the gateway's backend sessions (the Veeam login), best effort,
-// within ctx.
+// within ctx, closes the audit file and exports the spans not yet sent.
 func (g *Gateway) Close(ctx context.Context) {
 	if g.veeam != nil {
 		_ = g.veeam.Logout(ctx)
 	}
+	_ = g.audit.Close()
+	_ = g.tracing.Shutdown(ctx)
 }
 
 // newVeeamClient builds the Veeam adapter.
-func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
+func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() time.Time, metrics *telemetry.Metrics, tracing *telemetry.Tracing, logger *slog.Logger) (*veeam.Client, error) {
 	v := cfg.Veeam
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: v.CAFile, InsecureSkipVerify: v.InsecureSkipVerify, Timeout: v.Timeout})
 	if err != nil {
 		return nil, err
 	}
+	hc.Transport = tracing.Transport(hc.Transport)
 	if v.InsecureSkipVerify {
 		logger.Warn("TLS certificate verification of the Veeam server is OFF (SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY): anyone on the network path can read the gateway's Veeam credentials")
 	}
@@ -130,12 +148,14 @@ func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, now func() t
 }
 
 // newGraphClient builds the Graph adapter and its azidentity credential.
-func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, metrics *telemetry.Metrics, tracing *telemetry.Tracing, logger *slog.Logger) (*graph.Client, error) {
 	g := cfg.Graph
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
 	if err != nil {
 		return nil, err
 	}
+	// One traced transport for Graph's calls and azidentity's token requests.
+	hc.Transport = tracing.Transport(hc.Transport)
 	cred, err := graph.NewCredential(graph.CredentialConfig{
 		Kind: g.Credential, TenantID: g.TenantID, ClientID: g.ClientID, ClientSecret: g.ClientSecret.Reveal(),
 		CertificateFile: g.ClientCertificateFile, CertificatePassword: g.ClientCertificatePassword.Reveal(),
