@@ -2,8 +2,8 @@ package telemetry_test
 
 import (
 	"io"
-	"os"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
