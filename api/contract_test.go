@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 		}
 		code = 1
 	}
-	os.Exit(code)
+	os.Exit(checkSuiteSecrets(code))
 }
 
 // TestContractCoversEveryRoute: openapi.yaml documents exactly the routes

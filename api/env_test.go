@@ -34,7 +34,17 @@ import (
 const (
 	testIssuer   = "https://issuer.test/"
 	testAudience = "api://syncgate-test"
+	// The caller the env's tokens name, as the audit records show it.
+	testClientID = "4f1c2b7e-8d3a-4e6b-9c5f-2a1d0e9b8c7a"
+	testObjectID = "9b2e4d6f-1a3c-4e5b-8d7f-0c2a4e6b8d1f"
 )
+
+// testVeeamPassword is the Veeam service account's password, distinctive
+// enough for the secret scan (see TestMain) to find it anywhere.
+const testVeeamPassword = "veeam-pa55-Q7x!"
+
+// testGraphSecret is the Graph app registration's client secret.
+const testGraphSecret = "graph-client-secret-value"
 
 var allScopes = []string{"Organizations.Read", "Organizations.Sync", "SyncJobs.Read", "SyncJobs.Start", "SyncJobs.Manage"}
 
@@ -54,6 +64,13 @@ type env struct {
 	// stop ends the context gateway.New was given, as serve's does when
 	// the gateway begins to shut down.
 	stop context.CancelFunc
+	// gateway is the wired gateway (Close flushes its spans).
+	gateway *gateway.Gateway
+	// auditFile is SYNCGATE_AUDIT_FILE, set for every env.
+	auditFile string
+	// veeamSeen, graphSeen and loginSeen are the requests the Veeam, Graph
+	// and login simulators received.
+	veeamSeen, graphSeen, loginSeen *seenRequests
 }
 
 type envOptions struct {
@@ -73,13 +90,14 @@ type envOptions struct {
 
 func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	t.Helper()
-	o := envOptions{cooldown: time.Minute, veeamTimeout: 5 * time.Second, veeamPassword: "secret"}
+	o := envOptions{cooldown: time.Minute, veeamTimeout: 5 * time.Second, veeamPassword: testVeeamPassword}
 	for _, f := range opts {
 		f(&o)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	e := &env{t: t, clock: sim.NewFakeClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), logs: &logBuffer{}}
+	e := &env{t: t, clock: sim.NewFakeClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), logs: &logBuffer{},
+		auditFile: filepath.Join(t.TempDir(), "audit.jsonl"), veeamSeen: &seenRequests{}, graphSeen: &seenRequests{}, loginSeen: &seenRequests{}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	ca, err := sim.NewCA()
@@ -101,6 +119,7 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 		"SYNCGATE_JWT_ISSUERS":    testIssuer,
 		"SYNCGATE_JWT_AUDIENCES":  testAudience,
 		"SYNCGATE_START_COOLDOWN": o.cooldown.String(),
+		"SYNCGATE_AUDIT_FILE":     e.auditFile,
 	}
 	if !o.noVeeam {
 		e.startVeeam(ca, o, vars, caFile)
@@ -120,8 +139,12 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.gateway = gw
 	e.gw = httptest.NewServer(gw.Handler)
-	t.Cleanup(e.gw.Close)
+	t.Cleanup(func() {
+		e.gw.Close()
+		collectSuiteOutput(e)
+	})
 	// Every answer of the suite is checked against openapi.yaml.
 	e.gw.Client().Transport = contractChecker.Transport(e.gw.Client().Transport)
 	e.token = e.mint(allScopes...)
@@ -134,12 +157,12 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 func (e *env) startVeeam(ca *sim.CA, o envOptions, vars map[string]string, caFile string) {
 	t := e.t
 	t.Helper()
-	simOpts := veeamsim.Options{Clock: e.clock, Username: "syncgate", Password: "secret"}
+	simOpts := veeamsim.Options{Clock: e.clock, Username: "syncgate", Password: testVeeamPassword}
 	if o.simOptions != nil {
 		o.simOptions(&simOpts)
 	}
 	e.veeam = veeamsim.New(simOpts)
-	veeamSrv, err := ca.StartTLS(e.veeam)
+	veeamSrv, err := ca.StartTLS(e.veeamSeen.record(e.veeam))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +181,7 @@ func (e *env) startVeeam(ca *sim.CA, o envOptions, vars map[string]string, caFil
 func (e *env) startGraph(ca *sim.CA, o envOptions, vars map[string]string, caFile string) {
 	t := e.t
 	t.Helper()
-	const secret = "graph-client-secret-value"
+	const secret = testGraphSecret
 	var certPEM []byte
 	var cert *x509.Certificate
 	if o.graphCredential == "certificate" {
@@ -169,13 +192,13 @@ func (e *env) startGraph(ca *sim.CA, o envOptions, vars map[string]string, caFil
 	e.login = graphsim.NewLogin(graphsim.LoginOptions{Clients: []graphsim.Client{
 		{ID: graphsim.SeedClientID, Secret: secret, Certificate: cert},
 	}})
-	loginSrv, err := ca.StartTLS(e.login)
+	loginSrv, err := ca.StartTLS(e.loginSeen.record(e.login))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(loginSrv.Close)
 	e.graph = graphsim.New(graphsim.GraphOptions{Tokens: e.login.Tokens()})
-	graphSrv, err := ca.StartTLS(e.graph)
+	graphSrv, err := ca.StartTLS(e.graphSeen.record(e.graph))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,10 +254,12 @@ func selfSignedCert(t *testing.T) ([]byte, *x509.Certificate) {
 // mint returns a valid token with the given scopes.
 func (e *env) mint(scopes ...string) string {
 	e.t.Helper()
-	tok, err := e.minter.Mint(auth.MintClaims{Subject: "tester", Scopes: scopes, TTL: time.Hour})
+	tok, err := e.minter.Mint(auth.MintClaims{Subject: "tester", Scopes: scopes, TTL: time.Hour,
+		ClientID: testClientID, ObjectID: testObjectID})
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	suiteSecrets.add(tok)
 	return tok
 }
 

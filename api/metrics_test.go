@@ -2,15 +2,21 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/syncgate/syncgate/api"
 	"github.com/syncgate/syncgate/internal/sim"
 	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
@@ -89,22 +95,101 @@ func wantMetric(t *testing.T, m metricSet, name string, labels map[string]string
 	}
 }
 
-// TestStartFlowMetrics: every kind of start decision, read back from
-// /metrics: the start decisions by kind and decision, the inbound requests
-// by route pattern, the backend calls by operation and outcome, the token
-// acquisitions and the build info.
-func TestStartFlowMetrics(t *testing.T) {
+// TestStartFlowsAuditAndMetrics: every kind of start decision — started,
+// each refusal, dry run, upstream failure — leaves one audit record with
+// every field right, in SYNCGATE_AUDIT_FILE and in the log, and the metric
+// values read back from /metrics: start decisions by kind and decision,
+// inbound requests by route pattern, backend calls by operation and
+// outcome, token acquisitions and the build info.
+func TestStartFlowsAuditAndMetrics(t *testing.T) {
 	e := newEnv(t)
+	begin := time.Now().UTC()
 	orgSync := func(id string) string { return "/organizations/" + id + "/sync" }
-	wantStatus(t, e.post(orgSync(veeamsim.ContosoID), `{"full":true}`), http.StatusAccepted)            // started
-	wantStatus(t, e.post(orgSync(veeamsim.ContosoID), `{"full":true}`), http.StatusTooManyRequests)     // cooldown
-	wantStatus(t, e.post(orgSync(veeamsim.WoodgroveID), ""), http.StatusConflict)                       // busy
-	wantStatus(t, e.post(orgSync(veeamsim.NorthwindID), ""), http.StatusUnprocessableEntity)            // ineligible
-	wantStatus(t, e.post(orgSync(veeamsim.FabrikamID)+"?dryRun=true", ""), http.StatusOK)               // dry run
-	e.veeam.Faults.Set(veeamsim.RouteSync, sim.Fault{Status: http.StatusInternalServerError, Times: 1}) // failed
-	wantStatus(t, e.post(orgSync(veeamsim.TailspinID), ""), http.StatusBadGateway)
-	wantStatus(t, e.post(jobURL(graphsim.AWSObjectID, graphsim.AWSJobID)+"/start", ""), http.StatusAccepted)
+	type flow struct {
+		name, path, body string
+		fault            func()
+		status           int
+		// the audit record
+		action, target, decision, previousStatus string
+		dryRun, started                          bool
+		upstreamStatus                           int
+		upstreamRequestID                        bool // Graph's request-id, as the answer gives it
+	}
+	flows := []flow{
+		{name: "started", path: orgSync(veeamsim.ContosoID), body: `{"full":true}`, status: http.StatusAccepted,
+			action: "veeam.organization.sync", target: veeamsim.ContosoID, decision: "started", previousStatus: "None", started: true, upstreamStatus: http.StatusNoContent},
+		{name: "cooldown", path: orgSync(veeamsim.ContosoID), body: `{"full":true}`, status: http.StatusTooManyRequests,
+			action: "veeam.organization.sync", target: veeamsim.ContosoID, decision: "cooldown"}, // refused before the state is read,
+		{name: "busy", path: orgSync(veeamsim.WoodgroveID), status: http.StatusConflict,
+			action: "veeam.organization.sync", target: veeamsim.WoodgroveID, decision: "already-running", previousStatus: "Running"},
+		{name: "ineligible", path: orgSync(veeamsim.NorthwindID), status: http.StatusUnprocessableEntity,
+			action: "veeam.organization.sync", target: veeamsim.NorthwindID, decision: "not-eligible", previousStatus: "None"},
+		{name: "dry run", path: orgSync(veeamsim.FabrikamID) + "?dryRun=true", status: http.StatusOK,
+			action: "veeam.organization.sync", target: veeamsim.FabrikamID, decision: "would-start", previousStatus: "Success", dryRun: true},
+		{name: "upstream failure", path: orgSync(veeamsim.TailspinID), status: http.StatusBadGateway,
+			fault: func() {
+				e.veeam.Faults.Set(veeamsim.RouteSync, sim.Fault{Status: http.StatusInternalServerError, Times: 1})
+			},
+			action: "veeam.organization.sync", target: veeamsim.TailspinID, decision: "upstream-error", previousStatus: "Error", upstreamStatus: http.StatusInternalServerError},
+		{name: "job started", path: jobURL(graphsim.AWSObjectID, graphsim.AWSJobID) + "/start", status: http.StatusAccepted,
+			action: "graph.job.start", target: graphsim.AWSObjectID + "/" + graphsim.AWSJobID, decision: "started", previousStatus: "Paused",
+			started: true, upstreamStatus: http.StatusNoContent, upstreamRequestID: true},
+	}
+	for i, f := range flows {
+		if f.fault != nil {
+			f.fault()
+		}
+		traceID := fmt.Sprintf("4bf92f3577b34da6a3ce929d0e0e%04x", i)
+		r := e.do(req{method: "POST", path: f.path, token: e.token, body: f.body,
+			header: map[string]string{"traceparent": "00-" + traceID + "-00f067aa0ba902b7-01"}})
+		wantStatus(t, r, f.status)
+		recs := e.auditFileRecords()
+		if len(recs) != i+1 {
+			t.Fatalf("%s: %d audit records in the file; want %d", f.name, len(recs), i+1)
+		}
+		got := recs[i]
+		want := map[string]any{
+			"requestId": r.header.Get("X-Request-ID"), "traceId": traceID,
+			"sub": "tester", "oid": testObjectID, "clientId": testClientID, "scopes": toAny(allScopes),
+			"action": f.action, "target": f.target, "dryRun": f.dryRun, "force": false, "started": f.started,
+			"previousStatus": f.previousStatus, "decision": f.decision,
+		}
+		if f.upstreamStatus != 0 {
+			want["upstreamStatus"] = float64(f.upstreamStatus)
+		}
+		if f.upstreamRequestID {
+			want["upstreamRequestId"] = decodeJSON[api.JobStarted](t, r).UpstreamRequestID
+			if want["upstreamRequestId"] == "" {
+				t.Errorf("%s: the answer has no upstreamRequestId", f.name)
+			}
+		}
+		when, err := time.Parse(time.RFC3339Nano, fmt.Sprint(got["time"]))
+		if err != nil || when.Before(begin.Add(-time.Second)) || when.After(time.Now().Add(time.Second)) {
+			t.Errorf("%s: audit time %v; want the time of the request", f.name, got["time"])
+		}
+		if d, ok := got["duration"].(float64); !ok || d < 0 || d > 30 {
+			t.Errorf("%s: audit duration %v; want seconds", f.name, got["duration"])
+		}
+		delete(got, "time")
+		delete(got, "duration")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: audit record in the file (-want +got):\n%s", f.name, diff)
+		}
+		// The same record in the log, as its own "audit" line.
+		logged := e.auditRecords()
+		if len(logged) != i+1 {
+			t.Fatalf("%s: %d audit lines logged; want %d", f.name, len(logged), i+1)
+		}
+		for k, v := range want {
+			if !reflect.DeepEqual(logged[i][k], v) {
+				t.Errorf("%s: audit line's %s = %v; want %v", f.name, k, logged[i][k], v)
+			}
+		}
+	}
 	wantStatus(t, e.post("/organizations/sync?dryRun=true", `{"full":true}`), http.StatusOK) // 6 bulk items
+	if n := len(e.auditFileRecords()); n != len(flows)+6 {
+		t.Errorf("%d audit records after a bulk dry run of 6 organizations; want %d", n, len(flows)+6)
+	}
 
 	m := e.metrics()
 	const starts = "syncgate_start_decisions_total"
@@ -137,10 +222,20 @@ func TestStartFlowMetrics(t *testing.T) {
 	wantMetric(t, m, "syncgate_upstream_call_duration_seconds", map[string]string{"backend": "graph", "operation": "start job"}, 1)
 	wantMetric(t, m, "syncgate_upstream_token_acquisitions_total", map[string]string{"backend": "veeam", "result": "success"}, 1)
 	wantMetric(t, m, "syncgate_upstream_token_acquisitions_total", map[string]string{"backend": "graph", "result": "success"}, 1)
+	wantMetric(t, m, "syncgate_audit_write_errors_total", map[string]string{}, 0)
 
 	if fam := m["syncgate_build_info"]; fam == nil || len(fam.GetMetric()) != 1 || fam.GetMetric()[0].GetGauge().GetValue() != 1 {
 		t.Errorf("syncgate_build_info = %v; want one series of value 1", fam)
 	}
+}
+
+// toAny is a JSON array as encoding/json decodes it.
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // TestMetricsCardinality: requests to 1,000 different organization ids add

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/syncgate/syncgate/internal/telemetry"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
 
@@ -72,8 +73,7 @@ func recoverer(logger *slog.Logger, fail func(http.ResponseWriter, *http.Request
 				if rec == http.ErrAbortHandler {
 					panic(rec)
 				}
-				logger.ErrorContext(r.Context(), "panic serving request",
-					"requestId", requestIDFrom(r.Context()), "panic", rec, "stack", string(debug.Stack()))
+				logger.ErrorContext(r.Context(), "panic serving request", "panic", rec, "stack", string(debug.Stack()))
 				fail(w, r, newProblem(kindInternal, internalDetail))
 			}()
 			next.ServeHTTP(w, r)
@@ -132,12 +132,12 @@ func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Han
 				route = rc.RoutePattern()
 			}
 			metrics.ObserveRequest(route, r.Method, status, elapsed)
+			telemetry.NameSpan(r.Context(), r.Method, route)
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelWarn
 			}
 			logger.LogAttrs(r.Context(), level, "request",
-				slog.String("requestId", requestIDFrom(r.Context())),
 				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
 				slog.Int("status", status), slog.Int("bytes", ww.bytes),
 				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))

@@ -408,7 +408,7 @@ func (s *server) bulkOne(ctx context.Context, spec startSpec) OrganizationResult
 		p.Instance = spec.Location
 		p.RequestID = requestIDFrom(ctx)
 		if p.Status >= 500 {
-			s.Logger.ErrorContext(ctx, "bulk sync: organization failed", "requestId", p.RequestID,
+			s.Logger.ErrorContext(ctx, "bulk sync: organization failed",
 				"organizationId", spec.ID, "status", p.Status, "error", p.cause)
 		}
 		res.Status, res.Problem = p.Status, p

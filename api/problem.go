@@ -310,7 +310,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	p.RequestID = requestIDFrom(r.Context())
 	if p.Status >= 500 && !errors.Is(p.cause, context.Canceled) {
 		logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("requestId", p.RequestID), slog.Int("status", p.Status),
+			slog.Int("status", p.Status),
 			slog.String("type", p.Type), slog.Any("error", p.cause))
 	}
 	if p.retryAfter > 0 {

@@ -12,10 +12,14 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/syncgate/syncgate/internal/audit"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/telemetry"
 	"github.com/syncgate/syncgate/internal/veeam"
 )
 
@@ -72,6 +76,13 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// BulkConcurrency bounds the upstream starts one bulk call runs at once.
 	BulkConcurrency int
+	// Trace traces each request (telemetry.Tracing.Middleware), outermost;
+	// nil traces nothing.
+	Trace func(http.Handler) http.Handler
+	// Tracer makes the guard decision's span; nil makes none.
+	Tracer trace.Tracer
+	// Audit takes the audit record of every start attempt; nil: the log only.
+	Audit *audit.Log
 	// Metrics counts requests and start decisions; nil counts nothing.
 	Metrics Metrics
 	// MetricsHandler serves GET /metrics; nil when the metrics are not
@@ -120,11 +131,18 @@ type server struct {
 
 // NewServer returns the gateway's HTTP handler.
 func NewServer(cfg Config) http.Handler {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+	cfg.Logger = telemetry.ContextLogger(cfg.Logger)
+	if cfg.Audit == nil {
+		cfg.Audit, _ = audit.Open("", cfg.Logger, nil) // no file: cannot fail
 	}
 	if cfg.BulkConcurrency <= 0 {
 		cfg.BulkConcurrency = 4
+	}
+	if cfg.Trace == nil {
+		cfg.Trace = func(h http.Handler) http.Handler { return h }
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = tracenoop.NewTracerProvider().Tracer("")
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = nopMetrics{}
@@ -143,7 +161,7 @@ func NewServer(cfg Config) http.Handler {
 	}
 	s := &server{Config: cfg, bind: newBinder(), watch: newSyncWatch(cfg.WaitPoll)}
 	r := chi.NewRouter()
-	r.Use(requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, corsHandler(cfg.CORSOrigins), limitBody(s.fail))
+	r.Use(cfg.Trace, requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, corsHandler(cfg.CORSOrigins), limitBody(s.fail))
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {
 		return newProblem(kindRouteNotFound, "no route matches "+r.Method+" "+r.URL.EscapedPath())
 	}))

@@ -4,15 +4,20 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/syncgate/syncgate/internal/audit"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
 	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/telemetry"
+	"github.com/syncgate/syncgate/internal/upstream"
 )
 
 // startQuery is the query of every start.
@@ -62,6 +67,9 @@ type startResult struct {
 	guard.Outcome
 	// UpstreamRequestID is the backend's request id of the start, if it sent one.
 	UpstreamRequestID string
+	// UpstreamStatus is the HTTP status the backend answered the start
+	// with; 0 when it made no start call or no answer came back.
+	UpstreamStatus int
 	// RequestID is the gateway's request id.
 	RequestID string
 	// Decision is what the start came to (see decision), as the audit
@@ -76,21 +84,34 @@ type startResult struct {
 func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, error) {
 	begin := time.Now()
 	res := startResult{RequestID: requestIDFrom(ctx)}
-	out, err := s.Guard.Start(ctx, guard.Start{
+	gctx, span := s.Tracer.Start(ctx, "guard "+spec.Action, trace.WithAttributes(
+		attribute.String("syncgate.target", spec.ID), attribute.Bool("syncgate.dry_run", spec.Query.DryRun),
+		attribute.Bool("syncgate.force", spec.Query.Force)))
+	out, err := s.Guard.Start(gctx, guard.Start{
 		Key:        spec.Key,
 		Force:      spec.Query.Force,
 		DryRun:     spec.Query.DryRun,
 		NoCooldown: spec.NoCooldown,
 		Precheck:   spec.Precheck,
 		Run: func(ctx context.Context) error {
+			ctx, answer := upstream.WithAnswer(ctx)
 			var err error
 			res.UpstreamRequestID, err = spec.Run(ctx)
+			res.UpstreamStatus = answer.Status()
+			if res.UpstreamRequestID == "" {
+				res.UpstreamRequestID = answer.RequestID()
+			}
 			return err
 		},
 	})
 	res.Outcome = out
 	err = about(spec.Target, err)
 	res.Decision = decision(spec, res, err)
+	span.SetAttributes(attribute.String("syncgate.decision", res.Decision))
+	if err != nil {
+		span.SetStatus(codes.Error, res.Decision)
+	}
+	span.End()
 	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err))
 	if errors.Is(err, store.ErrUnavailable) {
 		s.Metrics.StoreError("cooldown")
@@ -120,28 +141,33 @@ func (s *server) start(w http.ResponseWriter, r *http.Request, spec startSpec) e
 	return nil
 }
 
-// audit writes the one audit record of a start attempt or dry run.
+// audit writes the one audit record of a start attempt or dry run (see
+// audit.Record), before the answer is sent.
 func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err error, begin time.Time) {
-	attrs := []slog.Attr{
-		slog.String("requestId", requestIDFrom(ctx)), slog.String("action", spec.Action), slog.String("target", spec.ID),
-		slog.Bool("dryRun", spec.Query.DryRun), slog.Bool("force", spec.Query.Force), slog.Bool("started", res.Started),
-		slog.String("previousStatus", res.PreviousStatus), slog.Duration("duration", time.Since(begin)),
+	rec := audit.Record{
+		Time: begin.UTC(), RequestID: requestIDFrom(ctx), Action: spec.Action, Target: spec.ID,
+		DryRun: spec.Query.DryRun, Force: spec.Query.Force, Started: res.Started, PreviousStatus: res.PreviousStatus,
+		Decision: res.Decision, Duration: time.Since(begin).Seconds(), Scopes: []string{},
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		rec.TraceID = sc.TraceID().String()
 	}
 	if p, ok := auth.PrincipalFrom(ctx); ok {
-		attrs = append(attrs, slog.String("sub", p.Subject), slog.String("oid", p.ObjectID),
-			slog.String("clientId", p.ClientID), slog.Any("scopes", p.Scopes))
+		rec.Subject, rec.ObjectID, rec.ClientID = p.Subject, p.ObjectID, p.ClientID
+		if p.Scopes != nil {
+			rec.Scopes = p.Scopes
+		}
 	}
 	switch {
 	case err != nil:
 		if p := problemFor(err); p.Upstream != nil {
-			attrs = append(attrs, slog.Int("upstreamStatus", p.Upstream.Status), slog.String("upstreamRequestId", p.Upstream.RequestID))
+			rec.UpstreamStatus, rec.UpstreamRequestID = p.Upstream.Status, p.Upstream.RequestID
 		}
-	case res.UpstreamRequestID != "":
+	case res.Started:
 		// A start the backend accepted: its request id finds the call in the backend's logs.
-		attrs = append(attrs, slog.String("upstreamRequestId", res.UpstreamRequestID))
+		rec.UpstreamStatus, rec.UpstreamRequestID = res.UpstreamStatus, res.UpstreamRequestID
 	}
-	attrs = append(attrs, slog.String("decision", res.Decision))
-	s.Logger.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+	s.Audit.Write(ctx, rec)
 }
 
 // decision names what a start came to: "started", "would-start" (a dry run),

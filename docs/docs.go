@@ -17,11 +17,6 @@ const docTemplate = `{
     "paths": {
         "/applications/{applicationId}/jobs": {
             "get": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Lists the Microsoft Graph synchronization (provisioning) jobs of an Entra application, each with its status\n(NotConfigured, NotRun, Active, Paused or Quarantine), schedule, quarantine and last executions.\nReplaces ` + "`" + `Get-MgBetaApplicationSynchronizationJob -ApplicationId` + "`" + `. Scope: ` + "`" + `SyncJobs.Read` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -290,6 +285,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "SyncJobs.Read"
@@ -298,11 +298,6 @@ const docTemplate = `{
         },
         "/applications/{applicationId}/jobs/{jobId}": {
             "get": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Reads one Microsoft Graph synchronization job of an Entra application and its status.\nReplaces ` + "`" + `Get-MgBetaApplicationSynchronizationJob -ApplicationId -SynchronizationJobId` + "`" + `. Scope: ` + "`" + `SyncJobs.Read` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -561,6 +556,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Read"
@@ -569,11 +569,6 @@ const docTemplate = `{
         },
         "/applications/{applicationId}/jobs/{jobId}/pause": {
             "post": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Pauses a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of\n` + "`" + `Suspend-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job` + "`" + `. A paused job\nresumes where it stopped when started again.\n\nsyncgate reads the job first: a job already Paused answers 200 with changed=false and nothing is sent to\nGraph; a NotConfigured job is refused (422). A pause is never held back by a start's cooldown and claims\nnone. The answer is 200 with Location pointing at the job; with dryRun=true it is 200 with what a pause would\ndo. The call takes no body (an empty JSON object is accepted). Scope: ` + "`" + `SyncJobs.Manage` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -1012,6 +1007,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-dry-run-200": true,
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
@@ -1021,11 +1021,6 @@ const docTemplate = `{
         },
         "/applications/{applicationId}/jobs/{jobId}/restart": {
             "post": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Restarts a Microsoft Graph synchronization (provisioning) job of an Entra application after resetting what\nresetScope names (the Entra portal's \"Restart provisioning\"): the REST twin of\n` + "`" + `Restart-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job -Criteria @{ResetScope = \"Watermark, Escrows\"}` + "`" + `.\nGraph lifts a quarantine only when resetScope holds QuarantineState or Full.\n\nGuarded like a start, and sharing its cooldown for the job: an Active job is refused (409, unless\nforce=true), a NotConfigured job is refused (422), and a restart or start of the job within the cooldown is\nrefused (429). The answer is 202 with Location pointing at the job; with dryRun=true it is 200 with what a\nrestart would do. Scope: ` + "`" + `SyncJobs.Manage` + "`" + `.",
                 "consumes": [
                     "application/json"
@@ -1508,6 +1503,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Manage"
@@ -1516,11 +1516,6 @@ const docTemplate = `{
         },
         "/applications/{applicationId}/jobs/{jobId}/start": {
             "post": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Starts a Microsoft Graph synchronization (provisioning) job of an Entra application: the REST twin of\n` + "`" + `Start-MgBetaApplicationSynchronizationJob -ApplicationId $app -SynchronizationJobId $job` + "`" + `.\n\nGraph warns that starting a running job can stop the service, so syncgate reads the job first and starts only\na Paused, Quarantine or NotRun job: Active is refused (409, unless force=true), NotConfigured or any other\nstatus is refused (422), and a second start within the cooldown is refused (429). The answer is 202 with\nLocation pointing at the job; with dryRun=true it is 200 with what a start would do. The call takes no body\n(an empty JSON object is accepted). Scope: ` + "`" + `SyncJobs.Start` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -1992,6 +1987,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "SyncJobs.Start"
@@ -2096,11 +2096,6 @@ const docTemplate = `{
         },
         "/organizations": {
             "get": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Lists the Microsoft 365 organizations added to Veeam Backup for Microsoft 365, a page at a time, each with\nsyncEligible (whether Veeam can synchronize its organization cache). Veeam does not count organizations, so\ntotal is null. Replaces ` + "`" + `Get-VBOOrganization` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -2338,6 +2333,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "Organizations.Read"
@@ -2346,11 +2346,6 @@ const docTemplate = `{
         },
         "/organizations/sync": {
             "get": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Reads the organization cache synchronization state of every organization in one Veeam call\n(GET /v8/Organizations/SyncState), each as GET /organizations/{organizationId}/sync answers it, a page at a time.\nReplaces ` + "`" + `Get-VBOOrganization | Get-VBOOrganizationSynchronizationState` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -2588,17 +2583,17 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "Organizations.Read"
                 ]
             },
             "post": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Starts the organization cache sync of every organization Veeam Backup for Microsoft 365 knows, or of the\nlisted organizationIds: ` + "`" + `Get-VBOOrganization | % { Start-VBOOrganizationSynchronization -Organization $_ }` + "`" + `\nas one call. Each organization goes through the same checks as POST /organizations/{organizationId}/sync, and\nits result carries the status that call would have answered (202, 409, 422, 429, 404…) with its problem.\nThe call itself fails only when the list of organizations cannot be read. With dryRun=true, nothing is\nstarted and each result says whether it would start (status 200). Scope: ` + "`" + `Organizations.Sync` + "`" + `.",
                 "consumes": [
                     "application/json"
@@ -3007,6 +3002,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "Organizations.Sync"
@@ -3015,11 +3015,6 @@ const docTemplate = `{
         },
         "/organizations/{organizationId}": {
             "get": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Reads one organization from Veeam Backup for Microsoft 365, with syncEligible: true when it uses modern\napp-only authentication, the only kind whose organization cache Veeam synchronizes.\nReplaces ` + "`" + `Get-VBOOrganization -Id` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.",
                 "produces": [
                     "application/json"
@@ -3267,6 +3262,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "advanced",
                 "x-required-scopes": [
                     "Organizations.Read"
@@ -3275,11 +3275,6 @@ const docTemplate = `{
         },
         "/organizations/{organizationId}/sync": {
             "get": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Reads the organization cache synchronization state from Veeam Backup for Microsoft 365: status is Queued or\nRunning while a sync is under way, else the last result (Success or Error), or None; current and last\ngive the details, and parts the state of each part (users, groups, group members, sites) on Veeam servers\nthat report it (null on older ones). Replaces ` + "`" + `Get-VBOOrganizationSynchronizationState` + "`" + `. Scope: ` + "`" + `Organizations.Read` + "`" + `.\n\nEvery answer carries an ETag. With If-None-Match naming the current ETag the answer is 304. To wait for a\nchange without polling, add ` + "`" + `Prefer: wait=N` + "`" + ` (RFC 7240, N seconds, at most 60): the answer (200) comes as soon\nas the state's ETag differs from If-None-Match, or after N seconds with the state unchanged;\nPreference-Applied says how long the gateway was prepared to wait (less than N when the server's write\ntimeout is nearer). The gateway reads Veeam at most twice a second for all the callers waiting on an organization,\nand a wait ends early, with the last state read, when the gateway shuts down.",
                 "produces": [
                     "application/json"
@@ -3573,17 +3568,17 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "Organizations.Read"
                 ]
             },
             "post": {
-                "security": [
-                    {
-                        "bearer": []
-                    }
-                ],
                 "description": "Starts Veeam Backup for Microsoft 365's synchronization of the organization's objects (users, groups, sites…)\nwith its organization cache database: the REST twin of ` + "`" + `Start-VBOOrganizationSynchronization -Organization $org\n[-Full]` + "`" + `. An empty body runs an incremental sync of every part.\n\nBefore starting, syncgate reads the organization and its sync state: a sync already Queued or Running is\nrefused (409, unless force=true), an organization without modern app-only authentication is refused (422),\nand a second start within the cooldown is refused (429). The answer is 202 with Location pointing at\nGET /organizations/{organizationId}/sync; with dryRun=true it is 200 with what a start would do.\nScope: ` + "`" + `Organizations.Sync` + "`" + `.",
                 "consumes": [
                     "application/json"
@@ -4055,6 +4050,11 @@ const docTemplate = `{
                         }
                     }
                 },
+                "security": [
+                    {
+                        "bearer": []
+                    }
+                ],
                 "x-ms-visibility": "important",
                 "x-required-scopes": [
                     "Organizations.Sync"

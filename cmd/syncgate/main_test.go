@@ -7,8 +7,8 @@ import (
 
 // runMainEnv, set in a child process's environment, makes the test binary
 // run main (with the child's arguments, signals and all) instead of the
-// tests: how TestSIGTERMAnswersEveryRequestInFlight and TestReplicas get
-// `syncgate serve` processes of their own. It is not a SYNCGATE_ variable,
+// tests: how TestSIGTERMAnswersEveryRequestInFlight, TestReplicas and
+// TestAuditFileSurvivesKill get `syncgate serve` processes of their own. It is not a SYNCGATE_ variable,
 // so the gateway does not warn about it.
 const runMainEnv = "GO_TEST_SYNCGATE_MAIN"
 

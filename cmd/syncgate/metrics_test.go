@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -43,7 +44,7 @@ func TestServeMetricsAddr(t *testing.T) {
 		if separate {
 			env["SYNCGATE_METRICS_ADDR"] = metrics
 		}
-		_, _, cancel, done, _ := startRun(t, env, "serve")
+		stdout, _, cancel, done, _ := startRun(t, env, "serve")
 		waitFor(t, "/healthz", 10*time.Second, func() bool { s, _ := get("http://" + main + "/healthz"); return s == http.StatusOK })
 		onMain, body := get("http://" + main + "/metrics")
 		if separate {
@@ -63,5 +64,20 @@ func TestServeMetricsAddr(t *testing.T) {
 		}
 		cancel()
 		<-done
+		// JSON logs give durations in seconds.
+		sawAccess := false
+		for line := range strings.Lines(stdout.String()) {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "request" {
+				continue
+			}
+			sawAccess = true
+			if d, ok := rec["duration"].(float64); !ok || d < 0 || d > 5 {
+				t.Errorf("access line's duration %v; want seconds", rec["duration"])
+			}
+		}
+		if !sawAccess {
+			t.Errorf("no access line logged:\n%s", stdout.String())
+		}
 	}
 }

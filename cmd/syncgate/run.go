@@ -17,6 +17,7 @@ import (
 	"github.com/syncgate/syncgate/internal/config"
 	"github.com/syncgate/syncgate/internal/gateway"
 	"github.com/syncgate/syncgate/internal/store"
+	"github.com/syncgate/syncgate/internal/telemetry"
 )
 
 const usage = `syncgate — a REST gateway for Veeam Backup for Microsoft 365 organization syncs
@@ -150,6 +151,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
+	opts.ReplaceAttr = telemetry.SecondsDurations
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 

@@ -52,6 +52,8 @@ type MintClaims struct {
 	Roles bool
 	// ClientID, when set, goes to azp.
 	ClientID string
+	// ObjectID, when set, goes to oid.
+	ObjectID string
 }
 
 // NewMinter returns a minter with a fresh ECDSA P-256 (ES256) key.
@@ -245,6 +247,7 @@ type mintedClaims struct {
 	Scp   string   `json:"scp,omitempty"`
 	Roles []string `json:"roles,omitempty"`
 	AZP   string   `json:"azp,omitempty"`
+	OID   string   `json:"oid,omitempty"`
 }
 
 // Mint signs a token with iss, aud, sub, iat, nbf, exp, jti and the scopes
@@ -272,6 +275,7 @@ func (m *Minter) Mint(c MintClaims) (string, error) {
 			ID:        rand.Text(),
 		},
 		AZP: c.ClientID,
+		OID: c.ObjectID,
 	}
 	if c.Roles {
 		claims.Roles = c.Scopes

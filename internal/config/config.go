@@ -69,6 +69,17 @@ type Config struct {
 	MetricsAddr string
 	// AuditFile is the file audit records are appended to; empty: none.
 	AuditFile string
+	// Tracing is OpenTelemetry's, from the standard OTEL_* variables.
+	Tracing Tracing
+}
+
+// Tracing is where OpenTelemetry spans are exported.
+type Tracing struct {
+	// Endpoint is the OTLP endpoint URL spans are sent to (for http/protobuf
+	// the full URL, path included); "" turns tracing off.
+	Endpoint string
+	// Protocol is "http/protobuf" or "grpc".
+	Protocol string
 }
 
 // JWT is how inbound bearer tokens are verified. Exactly one key source is
@@ -363,5 +374,6 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("audit_file", c.AuditFile),
+		slog.Group("tracing", slog.String("endpoint", redact.URL(c.Tracing.Endpoint)), slog.String("protocol", c.Tracing.Protocol)),
 	)
 }

@@ -106,6 +106,7 @@ func TestLoadDefaults(t *testing.T) {
 		BreakerOpen:      30 * time.Second,
 		LogLevel:         "info",
 		LogFormat:        "json",
+		Tracing:          Tracing{Protocol: "http/protobuf"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -224,6 +225,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		CORSOrigins:      []string{"https://portal.example.com", "http://localhost:3000"},
 		LogLevel:         "debug",
 		LogFormat:        "text",
+		Tracing:          Tracing{Protocol: "http/protobuf"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -250,8 +252,8 @@ func TestVarsDocumentWhatLoadReads(t *testing.T) {
 			t.Errorf("%s listed twice", v.Name)
 		}
 		documented[v.Name] = true
-		if !strings.HasPrefix(v.Name, "SYNCGATE_") {
-			t.Errorf("%s: not a SYNCGATE_ variable", v.Name)
+		if !strings.HasPrefix(v.Name, "SYNCGATE_") && !strings.HasPrefix(v.Name, "OTEL_") {
+			t.Errorf("%s: neither a SYNCGATE_ nor an OpenTelemetry OTEL_ variable", v.Name)
 		}
 		if len(v.Description) < 10 || !strings.HasSuffix(v.Description, ".") {
 			t.Errorf("%s: description %q is not a sentence", v.Name, v.Description)

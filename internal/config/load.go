@@ -23,7 +23,8 @@ func WithReadFile(readFile func(name string) ([]byte, error)) Option {
 }
 
 // Load builds the configuration from the SYNCGATE_* variables that getenv
-// returns (it reads nothing else from the environment), applies the defaults
+// returns, and OpenTelemetry's OTEL_* trace export variables (it reads
+// nothing else from the environment), applies the defaults
 // Vars lists and validates everything. On any bad setting it returns a
 // *Error naming every bad variable with the reason.
 func Load(getenv func(string) string, opts ...Option) (*Config, error) {
@@ -80,6 +81,7 @@ func Load(getenv func(string) string, opts ...Option) (*Config, error) {
 		}
 	}
 	c.AuditFile = l.str(envAuditFile)
+	c.Tracing = l.tracing()
 	if len(l.problems) > 0 {
 		return nil, &Error{Problems: l.problems}
 	}
@@ -627,4 +629,34 @@ func (l *loader) corsOrigins(name string) []string {
 		}
 	}
 	return origins
+}
+
+// tracing reads OpenTelemetry's OTLP trace export variables: off unless an
+// endpoint is set, and off with OTEL_SDK_DISABLED=true or
+// OTEL_TRACES_EXPORTER=none.
+func (l *loader) tracing() Tracing {
+	t := Tracing{Protocol: l.oneOf(envOTLPProtocol, "http/protobuf", "grpc")}
+	if l.isSet(envOTLPTracesProtocol) {
+		t.Protocol = l.oneOf(envOTLPTracesProtocol, "http/protobuf", "grpc")
+	}
+	exporter := l.oneOf(envOTelTracesExporter, "otlp", "none")
+	if l.boolean(envOTelSDKDisabled) || exporter == "none" {
+		return t
+	}
+	name, endpoint := envOTLPTracesEndpoint, l.str(envOTLPTracesEndpoint)
+	if endpoint == "" {
+		name, endpoint = envOTLPEndpoint, l.str(envOTLPEndpoint)
+		if endpoint != "" && t.Protocol == "http/protobuf" {
+			endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+		}
+	}
+	if endpoint == "" {
+		return t
+	}
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.problem(name, "not an http or https URL")
+		return t
+	}
+	t.Endpoint = endpoint
+	return t
 }

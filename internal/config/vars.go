@@ -65,6 +65,15 @@ const (
 	envLogFormat        = "SYNCGATE_LOG_FORMAT"
 	envMetricsAddr      = "SYNCGATE_METRICS_ADDR"
 	envAuditFile        = "SYNCGATE_AUDIT_FILE"
+
+	// OpenTelemetry's own variables (the exporter reads the other
+	// OTEL_EXPORTER_OTLP_* ones itself: headers, timeout, certificates).
+	envOTLPEndpoint       = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	envOTLPTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	envOTLPProtocol       = "OTEL_EXPORTER_OTLP_PROTOCOL"
+	envOTLPTracesProtocol = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	envOTelTracesExporter = "OTEL_TRACES_EXPORTER"
+	envOTelSDKDisabled    = "OTEL_SDK_DISABLED"
 )
 
 // fileSuffix turns a secret's variable name into its file variant's name.
@@ -150,6 +159,12 @@ func Vars() []VarDoc {
 		{Name: envLogLevel, Default: "info", Description: "Log level: debug, info, warn or error."},
 		{Name: envLogFormat, Default: "json", Description: "Log format: json or text."},
 		{Name: envMetricsAddr, Description: "Address (host:port) of a listener of its own for GET /metrics, which the main listener then answers 404. Unset: /metrics is served on the main listener."},
+		{Name: envOTLPEndpoint, Description: "OpenTelemetry: the OTLP collector traces are sent to (http://collector:4318 for http/protobuf, whose spans go to /v1/traces; http://collector:4317 for grpc). Unset (and no OTEL_EXPORTER_OTLP_TRACES_ENDPOINT): tracing is off; a caller's traceparent is still passed to the backends and its trace id logged. The exporter reads the other OTEL_EXPORTER_OTLP_* variables (headers, timeout, certificate, compression) itself, and the SDK OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and OTEL_TRACES_SAMPLER."},
+		{Name: envOTLPTracesEndpoint, Description: "OpenTelemetry: the OTLP endpoint for traces, used as is (http://collector:4318/v1/traces); wins over OTEL_EXPORTER_OTLP_ENDPOINT."},
+		{Name: envOTLPProtocol, Default: "http/protobuf", Description: "OpenTelemetry: OTLP protocol, http/protobuf or grpc (http/json is not supported)."},
+		{Name: envOTLPTracesProtocol, Description: "OpenTelemetry: OTLP protocol for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL."},
+		{Name: envOTelTracesExporter, Default: "otlp", Description: "OpenTelemetry: otlp, or none to turn tracing off."},
+		{Name: envOTelSDKDisabled, Default: "false", Description: "OpenTelemetry: true turns tracing off."},
 		{Name: envAuditFile, Description: "File the audit records are appended to as JSON lines, each synced to disk before the answer is sent (created 0600 when missing). Unset: the audit records go to the log only."},
 	}
 	out := make([]VarDoc, 0, len(vars)+5)

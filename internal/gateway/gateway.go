@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syncgate/syncgate/api"
+	"github.com/syncgate/syncgate/internal/audit"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/config"
 	"github.com/syncgate/syncgate/internal/graph"
@@ -56,6 +57,8 @@ type Gateway struct {
 	// "graph"), for a configured backend when the breakers are on.
 	Breakers   map[string]*upstream.Breaker
 	veeam      *veeam.Client
+	audit      *audit.Log
+	tracing    *telemetry.Tracing
 	closeStore func()
 }
 
@@ -64,11 +67,20 @@ type Gateway struct {
 // wait) answer at once. A backend that is not configured is logged, and its routes answer
 // 503 naming the settings it needs.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hooks) (*Gateway, error) {
+	logger = telemetry.ContextLogger(logger)
 	verifier, err := auth.NewVerifier(ctx, authConfig(cfg), logger)
 	if err != nil {
 		return nil, fmt.Errorf("inbound authentication: %w", err)
 	}
 	metrics := telemetry.NewMetrics(hooks.Version)
+	tracing, err := telemetry.NewTracing(ctx, cfg.Tracing, hooks.Version)
+	if err != nil {
+		return nil, err
+	}
+	auditLog, err := audit.Open(cfg.AuditFile, logger, metrics.AuditWriteError)
+	if err != nil {
+		return nil, err
+	}
 	st, kind, err := newStore(cfg, hooks.Now)
 	if err != nil {
 		return nil, err
@@ -77,17 +89,21 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	if err != nil {
 		return nil, err
 	}
+	traced := telemetry.Store(st, tracing.Tracer())
 	apiCfg := api.Config{
 		Logger:  logger,
 		Metrics: metrics,
+		Audit:   auditLog,
+		Trace:   tracing.Middleware,
+		Tracer:  tracing.Tracer(),
 		Auth:    verifier,
 		Scopes: api.Scopes{
 			OrganizationsRead: cfg.Scopes.OrganizationsRead, OrganizationsSync: cfg.Scopes.OrganizationsSync,
 			SyncJobsRead: cfg.Scopes.SyncJobsRead, SyncJobsStart: cfg.Scopes.SyncJobsStart,
 			SyncJobsManage: cfg.Scopes.SyncJobsManage,
 		},
-		Guard:          guard.New(st, cfg.StartCooldown),
-		Store:          st,
+		Guard:          guard.New(traced, cfg.StartCooldown),
+		Store:          traced,
 		StoreKind:      kind,
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		RateLimit:      rate,
@@ -96,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		CORSOrigins:    cfg.CORSOrigins,
 	}
 	retry := upstream.RetryPolicy{RetryAfterBudget: cfg.RetryAfterBudget, Sleep: hooks.Sleep}
-	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), closeStore: func() {}, Breakers: map[string]*upstream.Breaker{}}
+	gw := &Gateway{Metrics: metrics, MetricsHandler: metrics.Handler(), audit: auditLog, tracing: tracing, closeStore: func() {}, Breakers: map[string]*upstream.Breaker{}}
 	if r, ok := st.(*store.Redis); ok {
 		gw.closeStore = func() { _ = r.Close() }
 		logger.Info("store: Redis shared by the replicas", "addr", r.Addr())
@@ -105,7 +121,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		apiCfg.MetricsHandler = gw.MetricsHandler
 	}
 	if cfg.Veeam.Enabled() {
-		if gw.veeam, err = newVeeamClient(cfg, retry, gw.breaker("veeam", cfg, hooks, logger), hooks.Now, metrics, logger); err != nil {
+		if gw.veeam, err = newVeeamClient(cfg, retry, gw.breaker("veeam", cfg, hooks, logger), hooks.Now, metrics, tracing, logger); err != nil {
 			return nil, fmt.Errorf("veeam: %w", err)
 		}
 		apiCfg.Organizations = gw.veeam
@@ -114,7 +130,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 		logger.Warn("Veeam Backup for Microsoft 365 is not configured: its routes answer 503", "missing", apiCfg.OrganizationsMissing)
 	}
 	if cfg.Graph.Enabled() {
-		gc, err := newGraphClient(cfg, retry, gw.breaker("graph", cfg, hooks, logger), metrics, logger)
+		gc, err := newGraphClient(cfg, retry, gw.breaker("graph", cfg, hooks, logger), metrics, tracing, logger)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %w", err)
 		}
@@ -149,12 +165,15 @@ func (g *Gateway) breaker(service string, cfg *config.Config, hooks Hooks, logge
 }
 
 // Close ends the gateway's backend sessions (the Veeam login), best effort,
-// within ctx, and closes the store's connections.
+// within ctx, closes the audit file and the store's connections, and
+// exports the spans not yet sent.
 func (g *Gateway) Close(ctx context.Context) {
 	if g.veeam != nil {
 		_ = g.veeam.Logout(ctx)
 	}
+	_ = g.audit.Close()
 	g.closeStore()
+	_ = g.tracing.Shutdown(ctx)
 }
 
 // newStore is the store of cooldown claims, idempotency records and
@@ -186,12 +205,13 @@ func rateLimit(cfg *config.Config) (api.RateLimit, error) {
 }
 
 // newVeeamClient builds the Veeam adapter.
-func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, now func() time.Time, metrics *telemetry.Metrics, logger *slog.Logger) (*veeam.Client, error) {
+func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, now func() time.Time, metrics *telemetry.Metrics, tracing *telemetry.Tracing, logger *slog.Logger) (*veeam.Client, error) {
 	v := cfg.Veeam
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: v.CAFile, InsecureSkipVerify: v.InsecureSkipVerify, Timeout: v.Timeout})
 	if err != nil {
 		return nil, err
 	}
+	hc.Transport = tracing.Transport(hc.Transport)
 	if v.InsecureSkipVerify {
 		logger.Warn("TLS certificate verification of the Veeam server is OFF (SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY): anyone on the network path can read the gateway's Veeam credentials")
 	}
@@ -203,12 +223,14 @@ func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *ups
 }
 
 // newGraphClient builds the Graph adapter and its azidentity credential.
-func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, metrics *telemetry.Metrics, logger *slog.Logger) (*graph.Client, error) {
+func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *upstream.Breaker, metrics *telemetry.Metrics, tracing *telemetry.Tracing, logger *slog.Logger) (*graph.Client, error) {
 	g := cfg.Graph
 	hc, err := upstream.NewHTTPClient(upstream.HTTPConfig{CAFile: g.CAFile, Timeout: g.Timeout})
 	if err != nil {
 		return nil, err
 	}
+	// One traced transport for Graph's calls and azidentity's token requests.
+	hc.Transport = tracing.Transport(hc.Transport)
 	cred, err := graph.NewCredential(graph.CredentialConfig{
 		Kind: g.Credential, TenantID: g.TenantID, ClientID: g.ClientID, ClientSecret: g.ClientSecret.Reveal(),
 		CertificateFile: g.ClientCertificateFile, CertificatePassword: g.ClientCertificatePassword.Reveal(),

@@ -213,6 +213,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (_ string, err error)
 // finish turns a response into the call's result and closes its body.
 func (c *Client) finish(op string, resp *http.Response, out any) (string, error) {
 	defer upstream.Drain(resp)
+	upstream.NoteAnswer(resp, "Request-Id")
 	requestID := resp.Header.Get("Request-Id") // canonical: no key made per call
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return requestID, c.responseError(op, resp)

@@ -70,6 +70,7 @@ type Metrics struct {
 	starts           *prometheus.CounterVec
 	storeErrors      *prometheus.CounterVec
 	rateLimited      *prometheus.CounterVec
+	auditErrors      prometheus.Counter
 
 	// The series of requests and backend calls already seen, so that
 	// counting one costs a map lookup: WithLabelValues hashes its labels and
@@ -141,6 +142,10 @@ func NewMetrics(version string) *Metrics {
 			Name: "syncgate_rate_limit_refusals_total",
 			Help: "Requests refused with 429 by the caller rate limit, by route pattern.",
 		}, []string{"route"}),
+		auditErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "syncgate_audit_write_errors_total",
+			Help: "Audit records SYNCGATE_AUDIT_FILE could not take (each is logged in full as an error).",
+		}),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "syncgate_build_info",
@@ -148,7 +153,7 @@ func NewMetrics(version string) *Metrics {
 	}, []string{"version", "goversion"})
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 	reg.MustRegister(m.requests, m.requestDuration, m.upstreamCalls, m.upstreamDuration, m.tokens,
-		m.breaker, m.starts, m.storeErrors, m.rateLimited, buildInfo,
+		m.breaker, m.starts, m.storeErrors, m.rateLimited, m.auditErrors, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -269,4 +274,12 @@ func (m *Metrics) RateLimited(route string) {
 		route = RouteUnmatched
 	}
 	m.rateLimited.WithLabelValues(route).Inc()
+}
+
+// AuditWriteError counts one audit record the audit file could not take.
+func (m *Metrics) AuditWriteError() {
+	if m == nil {
+		return
+	}
+	m.auditErrors.Inc()
 }

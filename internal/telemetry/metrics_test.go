@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"io"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -67,5 +68,40 @@ func TestUnknownMethodBounded(t *testing.T) {
 	out := scrape(t, m)
 	if !strings.Contains(out, `syncgate_http_requests_total{method="OTHER",route="unmatched",status="405"} 2`) {
 		t.Errorf("made-up methods not counted as one OTHER series:\n%s", out)
+	}
+}
+
+// TestREADMEListsEveryMetric: README.md's metrics table names every
+// syncgate_ metric the registry serves.
+func TestREADMEListsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := telemetry.NewMetrics("dev")
+	m.ObserveRequest("/x", "GET", 200, 0)
+	m.ObserveCall("veeam", "start sync", "success", 0)
+	m.ObserveToken("veeam", telemetry.TokenSuccess)
+	m.SetBreakerState("veeam", telemetry.BreakerClosed)
+	m.ObserveStart(telemetry.KindJob, telemetry.DecisionStarted)
+	m.StoreError("claim")
+	m.RateLimited("/x")
+	m.AuditWriteError()
+	fams, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range fams {
+		if !strings.HasPrefix(f.GetName(), "syncgate_") {
+			continue
+		}
+		n++
+		if !strings.Contains(string(readme), "`"+f.GetName()+"`") {
+			t.Errorf("README.md does not document %s", f.GetName())
+		}
+	}
+	if n < 11 {
+		t.Errorf("%d syncgate_ metrics gathered; want every one", n)
 	}
 }

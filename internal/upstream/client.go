@@ -97,11 +97,21 @@ func certPool(path string) (*x509.CertPool, error) {
 }
 
 // InsecureSkipVerify reports whether c's transport skips certificate
-// verification, so an adapter can warn about it whoever built the client.
+// verification, so an adapter can warn about it whoever built the client. It
+// sees through a transport wrapped by one that has an Unwrap method (such as
+// the tracing transport).
 func InsecureSkipVerify(c *http.Client) bool {
 	if c == nil {
 		return false
 	}
-	t, ok := c.Transport.(*http.Transport)
+	rt := c.Transport
+	for {
+		w, ok := rt.(interface{ Unwrap() http.RoundTripper })
+		if !ok {
+			break
+		}
+		rt = w.Unwrap()
+	}
+	t, ok := rt.(*http.Transport)
 	return ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify
 }

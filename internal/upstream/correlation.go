@@ -1,6 +1,10 @@
 package upstream
 
-import "context"
+import (
+	"context"
+	"net/http"
+	"sync"
+)
 
 type requestIDKey struct{}
 
@@ -14,4 +18,54 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
+}
+
+type answerKey struct{}
+
+// Answer is what a backend last answered a call made with a context from
+// WithAnswer: the start path reads the status and request id of the start
+// call, for the audit record, whatever the adapter's result carries.
+type Answer struct {
+	mu        sync.Mutex
+	status    int
+	requestID string
+}
+
+// WithAnswer returns ctx, whose calls note their answer in the returned
+// Answer.
+func WithAnswer(ctx context.Context) (context.Context, *Answer) {
+	a := &Answer{}
+	return context.WithValue(ctx, answerKey{}, a), a
+}
+
+// NoteAnswer notes resp in the Answer its request's context carries, if any:
+// its status and, when requestIDHeader is not "", that header.
+func NoteAnswer(resp *http.Response, requestIDHeader string) {
+	if resp == nil || resp.Request == nil {
+		return
+	}
+	a, ok := resp.Request.Context().Value(answerKey{}).(*Answer)
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.status = resp.StatusCode
+	if requestIDHeader != "" {
+		a.requestID = resp.Header.Get(requestIDHeader)
+	}
+}
+
+// Status is the last answer's HTTP status; 0 when no answer came back.
+func (a *Answer) Status() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+// RequestID is the last answer's request id, if the backend sent one.
+func (a *Answer) RequestID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.requestID
 }

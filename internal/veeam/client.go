@@ -144,6 +144,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) (err error) {
 // finish turns a response into the call's result and closes its body.
 func (c *Client) finish(op string, resp *http.Response, out any) error {
 	defer upstream.Drain(resp)
+	upstream.NoteAnswer(resp, "")
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return c.responseError(op, resp)
 	}
