@@ -56,9 +56,14 @@ var ErrConfig = errors.New("auth: invalid configuration")
 // Config says where the signing keys come from and what a token must carry.
 type Config struct {
 	// JWKSURL is the identity provider's JWK Set (https, or http on a
-	// loopback host). Exactly one of JWKSURL, PublicKeyFile and HMACSecret
-	// is set.
+	// loopback host). Exactly one of JWKSURL, Discovery, PublicKeyFile and
+	// HMACSecret is set.
 	JWKSURL string
+	// Discovery: each issuer's OIDC discovery document
+	// ({issuer}/.well-known/openid-configuration), read once by NewVerifier,
+	// must name that same issuer and gives its JWKS (refreshed as a JWKSURL
+	// is). Unset Algorithms are then those that fit the keys found.
+	Discovery bool
 	// PublicKeyFile is a PEM file with one public key or certificate.
 	PublicKeyFile string
 	// HMACSecret is a shared secret of at least 32 bytes (development only).
@@ -146,13 +151,13 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 	}
 	var errs []error
 	sources := 0
-	for _, set := range []bool{cfg.JWKSURL != "", cfg.PublicKeyFile != "", len(cfg.HMACSecret) > 0} {
+	for _, set := range []bool{cfg.JWKSURL != "", cfg.Discovery, cfg.PublicKeyFile != "", len(cfg.HMACSecret) > 0} {
 		if set {
 			sources++
 		}
 	}
 	if sources != 1 {
-		errs = append(errs, fmt.Errorf("exactly one key source (JWKS URL, public key file, HMAC secret) is required, %d given", sources))
+		errs = append(errs, fmt.Errorf("exactly one key source (JWKS URL, OIDC discovery, public key file, HMAC secret) is required, %d given", sources))
 	}
 	if len(cfg.Issuers) == 0 || slices.Contains(cfg.Issuers, "") {
 		errs = append(errs, errors.New("at least one issuer is required, and none may be empty"))
@@ -186,6 +191,9 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		v.jwksURL = redact.URL(cfg.JWKSURL)
 		v.source = "jwks " + v.jwksURL
 		v.algs, algErrs = checkAlgorithms(cfg.Algorithms, asymmetricAlgorithms(), "JWKS")
+	case cfg.Discovery:
+		v.source = "oidc discovery"
+		v.algs, algErrs = checkAlgorithms(cfg.Algorithms, asymmetricAlgorithms(), "OIDC discovery")
 	case cfg.PublicKeyFile != "":
 		key, err := readPublicKey(cfg.PublicKeyFile)
 		if err != nil {
@@ -213,13 +221,6 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 
-	v.parser = jwt.NewParser(
-		jwt.WithValidMethods(v.algs),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(leeway),
-		jwt.WithTimeFunc(func() time.Time { return v.now() }),
-	)
 	cacheSize, cacheAge := cfg.CacheSize, cfg.CacheMaxAge
 	if cacheSize == 0 {
 		cacheSize = DefaultCacheSize
@@ -228,8 +229,26 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		cacheAge = DefaultCacheMaxAge
 	}
 	v.cache = newTokenCache(cacheSize, cacheAge)
-	if cfg.JWKSURL != "" {
-		k, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+	jwksURLs := []string{cfg.JWKSURL}
+	if cfg.Discovery {
+		client := cfg.HTTPClient
+		if client == nil {
+			client = http.DefaultClient
+		}
+		urls, err := discover(ctx, client, v.issuers, logger)
+		if err != nil {
+			return nil, err
+		}
+		jwksURLs = urls
+		redacted := make([]string, len(urls))
+		for i, u := range urls {
+			redacted[i] = redact.URL(u)
+		}
+		v.jwksURL = strings.Join(redacted, " ")
+		v.source = "oidc discovery: jwks " + v.jwksURL
+	}
+	if cfg.JWKSURL != "" || cfg.Discovery {
+		k, err := keyfunc.NewDefaultOverrideCtx(ctx, jwksURLs, keyfunc.Override{
 			Client:                    cfg.HTTPClient,
 			HTTPTimeout:               jwksHTTPTimeout,
 			NoErrorReturnFirstHTTPReq: new(true),
@@ -249,7 +268,23 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		if n, _ := v.keyCount(ctx); n == 0 {
 			logger.WarnContext(ctx, "auth: no signing keys loaded yet; not ready until the JWKS downloads", "url", v.jwksURL)
 		}
+		if cfg.Discovery && len(cfg.Algorithms) == 0 {
+			keys, _ := v.jwks.Storage().KeyReadAll(ctx)
+			if fit := algorithmsOfKeys(keys, asymmetricAlgorithms()); len(fit) > 0 {
+				v.algs = fit
+			} else {
+				logger.WarnContext(ctx, "auth: no key found to choose the algorithms from; every asymmetric algorithm is allowed (each still needs a key of its family)")
+			}
+		}
 	}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods(v.algs),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
+	)
+
 	logger.InfoContext(ctx, "auth: verifier configured", "source", v.source, "algorithms", v.algs,
 		"issuers", v.issuers, "audiences", v.audiences, "leeway", leeway,
 		"cache_size", max(cacheSize, 0), "cache_max_age", max(cacheAge, 0))

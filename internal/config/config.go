@@ -83,11 +83,13 @@ type Tracing struct {
 }
 
 // JWT is how inbound bearer tokens are verified. Exactly one key source is
-// set: JWKSURL, PublicKeyFile or HMACSecret.
+// set: JWKSURL, Discovery, PublicKeyFile or HMACSecret.
 type JWT struct {
-	Issuers       []string
-	Audiences     []string
-	JWKSURL       string
+	Issuers   []string
+	Audiences []string
+	JWKSURL   string
+	// Discovery: the keys come from each issuer's OIDC discovery document.
+	Discovery     bool
 	PublicKeyFile string
 	HMACSecret    Secret
 	// Algorithms is the allow-list of signature algorithms: HS* only with an
@@ -321,6 +323,7 @@ func (c *Config) LogValue() slog.Value {
 			slog.Any("issuers", c.JWT.Issuers),
 			slog.Any("audiences", c.JWT.Audiences),
 			slog.String("jwks_url", redact.URL(c.JWT.JWKSURL)),
+			slog.Bool("discovery", c.JWT.Discovery),
 			slog.String("public_key_file", c.JWT.PublicKeyFile),
 			slog.String("hmac_secret", c.JWT.HMACSecret.String()),
 			slog.Any("algorithms", c.JWT.Algorithms),

@@ -341,6 +341,7 @@ func (l *loader) jwt() JWT {
 		Issuers:       l.list(envJWTIssuers),
 		Audiences:     l.list(envJWTAudiences),
 		JWKSURL:       l.str(envJWTJWKSURL),
+		Discovery:     l.boolean(envJWTDiscovery),
 		PublicKeyFile: l.file(envJWTPublicKeyFile),
 		Leeway:        l.duration(envJWTLeeway, true),
 		MaxLifetime:   l.duration(envJWTMaxLifetime, true),
@@ -361,6 +362,14 @@ func (l *loader) jwt() JWT {
 			l.problem(envJWTJWKSURL, "invalid URL %q: %s", displayURL(j.JWKSURL), reason)
 		}
 	}
+	if j.Discovery {
+		sources = append(sources, envJWTDiscovery)
+		for _, iss := range j.Issuers {
+			if _, reason := parseURL(iss, false); reason != "" {
+				l.problem(envJWTIssuers, "issuer %q cannot be discovered: %s", iss, reason)
+			}
+		}
+	}
 	if j.PublicKeyFile != "" {
 		sources = append(sources, envJWTPublicKeyFile)
 	}
@@ -372,8 +381,8 @@ func (l *loader) jwt() JWT {
 	}
 	switch len(sources) {
 	case 0:
-		l.problem(envJWTJWKSURL, "a signing key source is required: set %s, %s or %s",
-			envJWTJWKSURL, envJWTPublicKeyFile, envJWTHMACSecret)
+		l.problem(envJWTJWKSURL, "a signing key source is required: set %s, %s=true, %s or %s",
+			envJWTJWKSURL, envJWTDiscovery, envJWTPublicKeyFile, envJWTHMACSecret)
 	case 1:
 	default:
 		for _, s := range sources[1:] {

@@ -23,6 +23,7 @@ const (
 	envJWTCacheSize     = "SYNCGATE_JWT_CACHE_SIZE"
 	envJWTCacheMaxAge   = "SYNCGATE_JWT_CACHE_MAX_AGE"
 	envJWTMaxLifetime   = "SYNCGATE_JWT_MAX_LIFETIME"
+	envJWTDiscovery     = "SYNCGATE_JWT_DISCOVERY"
 
 	envScopeOrganizationsRead = "SYNCGATE_SCOPE_ORGANIZATIONS_READ"
 	envScopeOrganizationsSync = "SYNCGATE_SCOPE_ORGANIZATIONS_SYNC"
@@ -110,13 +111,14 @@ func Vars() []VarDoc {
 
 		{Name: envJWTIssuers, Description: "Required. Accepted token issuers (iss), comma-separated."},
 		{Name: envJWTAudiences, Description: "Required. Accepted token audiences (aud), comma-separated."},
-		{Name: envJWTJWKSURL, Description: "JWKS URL of the token issuer's signing keys (https; http only for a loopback host). Exactly one of SYNCGATE_JWT_JWKS_URL, SYNCGATE_JWT_PUBLIC_KEY_FILE, SYNCGATE_JWT_HMAC_SECRET is required."},
+		{Name: envJWTJWKSURL, Description: "JWKS URL of the token issuer's signing keys (https; http only for a loopback host). Exactly one of SYNCGATE_JWT_JWKS_URL, SYNCGATE_JWT_DISCOVERY=true, SYNCGATE_JWT_PUBLIC_KEY_FILE, SYNCGATE_JWT_HMAC_SECRET is required."},
 		{Name: envJWTPublicKeyFile, Description: "PEM public key file that verifies token signatures (instead of a JWKS URL)."},
 		{Name: envJWTHMACSecret, Secret: true, Description: "HMAC key that verifies HS256/384/512 token signatures, at least 32 bytes. Development only; never combined with asymmetric keys."},
 		{Name: envJWTAlgorithms, Description: "Accepted signature algorithms, comma-separated (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA; never none). Unset: every asymmetric algorithm that fits the configured key(s) (with a JWKS: RS*, PS*, ES*, EdDSA, each only with a key of its family; with a public key file: those of its key), or HS256 with an HMAC secret. HS* only with an HMAC secret, and only HS* with one."},
 		{Name: envJWTLeeway, Default: "60s", Description: "Clock skew allowed when checking exp and nbf (0: none)."},
 		{Name: envJWTCacheSize, Default: "10000", Description: "Verified tokens remembered (by the SHA-256 of the token), so a caller's next requests skip the signature check; at most this many (0 disables the cache)."},
 		{Name: envJWTCacheMaxAge, Default: "5m", Description: "Longest a verified token is remembered; never past its exp. A signing key removed from the JWKS stops being honoured within this time (0 disables the cache)."},
+		{Name: envJWTDiscovery, Default: "false", Description: "true: OIDC discovery is the signing key source: each issuer's /.well-known/openid-configuration, read at start, must name that same issuer and gives the JWKS (downloaded at start, refreshed hourly and on an unknown key id); an Entra ID issuer is https://login.microsoftonline.com/{tenant}/v2.0. Not combined with another key source; unset algorithms are those that fit the keys found."},
 		{Name: envJWTMaxLifetime, Description: "Longest token lifetime accepted: exp at most this long after iat (or, without iat, after now plus the leeway). Unset or 0: no limit."},
 
 		{Name: envScopeOrganizationsRead, Default: "Organizations.Read", Description: "Scope (or app role) that GET /organizations... requires."},

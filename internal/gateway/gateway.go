@@ -253,7 +253,7 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *ups
 // authConfig is the verifier's configuration.
 func authConfig(cfg *config.Config) auth.Config {
 	ac := auth.Config{
-		JWKSURL: cfg.JWT.JWKSURL, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
+		JWKSURL: cfg.JWT.JWKSURL, Discovery: cfg.JWT.Discovery, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
 		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
 		CacheSize: cfg.JWT.CacheSize, CacheMaxAge: cfg.JWT.CacheMaxAge,
 		MaxLifetime: cfg.JWT.MaxLifetime,
