@@ -52,7 +52,7 @@ func command(t *testing.T, timeout time.Duration, dir string, env []string, name
 
 func TestExamples(t *testing.T) {
 	stdout, stderr, _, done, runErr := startRun(t, map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()},
-		"demo", "-addr", "127.0.0.1:0", "-sync-duration", "2s", "-cors-origins", portalOrigin)
+		"demo", "-addr", "127.0.0.1:0", "-sync-duration", "8s", "-cors-origins", portalOrigin)
 	waitFor(t, "the demo banner", 30*time.Second, func() bool {
 		select {
 		case <-done:
@@ -132,6 +132,10 @@ func TestExamples(t *testing.T) {
 		}
 		if got := recap(t, out); !strings.HasPrefix(got, "ok=") || !strings.Contains(got, " changed=1 ") || !strings.Contains(got, " failed=0 ") {
 			t.Errorf("first run's recap %q; want changed=1, failed=0", got)
+		}
+		// The sync lasts 8 s: the play waited for it, read by read.
+		if !strings.Contains(out, `"msg": "sync: Success"`) {
+			t.Errorf("the first run did not wait for the sync to succeed")
 		}
 		// Rerun: the same Idempotency-Key (one per organization, kind and
 		// day) is answered with the first answer; nothing changes.
