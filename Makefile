@@ -13,7 +13,7 @@ RELEASE_PLATFORMS := linux/amd64 linux/arm64
 RELEASE_DIR       := bin/release
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test docs build lint bench clean image release fuzz
+.PHONY: run test docs build lint bench clean image release fuzz examples-test
 
 ## run: the demo — gateway plus simulators on loopback, nothing to configure
 run:
@@ -30,6 +30,19 @@ test:
 	$(GO) test -race -count=1 -timeout 8m ./...
 	cd deploy && $(GO) vet ./...
 	cd deploy && $(GO) test -count=1 -timeout 8m ./...
+
+## examples-test: the client examples of examples/ against a demo, each with
+## its real tool (cmd/syncgate's TestExamples, build tag examples): the
+## TypeScript portal script (npm ci from package-lock.json, types generated
+## from openapi.yaml, type-checked, run with Node as a page on an allowed
+## origin would, CORS included), the Go example with go run, and the Ansible
+## playbook (ansible-playbook, run twice: the rerun changes nothing); then the
+## generated Go client is regenerated and compared. Needs node, npm and
+## ansible-playbook (.ci/run installs Debian's nodejs, npm and ansible-core).
+examples-test:
+	$(GO) vet -tags examples ./cmd/syncgate
+	$(GO) test -count=1 -timeout 10m -tags examples -run '^TestExamples$$' ./cmd/syncgate
+	$(GO) test -count=1 -run '^TestClientIsFresh$$' ./examples/go/syncgate
 
 ## fuzz: every native fuzz target for FUZZTIME each (default 30s; FUZZTIME=10m
 ## for a long run). A crash is written to the package's testdata/fuzz, where

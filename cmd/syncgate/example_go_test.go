@@ -101,6 +101,11 @@ func TestGoExample(t *testing.T) {
 		if res.Refusal == nil || res.Refusal.Type != "urn:syncgate:problem:already-running" || res.Final != "Running" {
 			t.Errorf("result %+v; want an already-running refusal and Running", res)
 		}
+		// The gateway held the second read until the deadline (Prefer:
+		// wait with the first read's ETag): no read every second.
+		if res.Reads > 2 {
+			t.Errorf("%d reads of the state in 3 s; want 2 (the second held by the gateway)", res.Reads)
+		}
 		if !strings.Contains(out, "409 urn:syncgate:problem:already-running") {
 			t.Errorf("output does not show the 409 and its problem type")
 		}

@@ -60,6 +60,9 @@ type Result struct {
 	Refusal *syncgate.Problem
 	// Final is the sync's status when the run ended.
 	Final string
+	// Reads counts the reads of the sync state: the gateway holds each one
+	// until the state changes, so a long sync costs few reads.
+	Reads int
 }
 
 // Run starts the organization's sync and waits for it to end; it writes
@@ -152,16 +155,15 @@ func start(ctx context.Context, client *syncgate.ClientWithResponses, org uuid.U
 // wait, with If-None-Match), and reads every second when the gateway
 // answers at once.
 func wait(ctx context.Context, client *syncgate.ClientWithResponses, org uuid.UUID, res *Result, out io.Writer) error {
+	prefer := "wait=20"
 	var etag string
 	for {
-		resp, err := client.GetOrganizationSyncWithResponse(ctx, org, &syncgate.GetOrganizationSyncParams{},
-			func(_ context.Context, req *http.Request) error {
-				req.Header.Set("Prefer", "wait=20")
-				if etag != "" {
-					req.Header.Set("If-None-Match", etag)
-				}
-				return nil
-			})
+		params := &syncgate.GetOrganizationSyncParams{Prefer: &prefer}
+		if etag != "" {
+			params.IfNoneMatch = &etag
+		}
+		resp, err := client.GetOrganizationSyncWithResponse(ctx, org, params)
+		res.Reads++
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 				return fmt.Errorf("the sync is still %s: gave up waiting", orNone(res.Final))

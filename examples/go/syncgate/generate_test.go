@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestClientIsFresh runs the pinned oapi-codegen of generate.go's
-// go:generate line over the committed openapi.yaml and fails when the
+// TestClientIsFresh runs the pinned oapi-codegen of the generate directive
+// in generate.go over the committed openapi.yaml and fails when the
 // committed client.gen.go differs: a contract change the client does not
 // follow fails `make test`, as a stale docs/ does (`make docs` regenerates
 // both).
