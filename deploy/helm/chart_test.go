@@ -757,8 +757,7 @@ func TestReplicasNeedRedis(t *testing.T) {
 	if _, ok := o.ConfigMap.Data["SYNCGATE_REDIS_URL_FILE"]; ok {
 		t.Error("SYNCGATE_REDIS_URL_FILE set without Redis")
 	}
-	cfg, err := loadConfig(t, o, secretContents)
-	if err != nil {
+	if _, err := loadConfig(t, o, secretContents); err != nil {
 		t.Fatalf("the gateway refuses the configuration the chart gives it: %v", err)
 	}
 
