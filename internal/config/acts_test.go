@@ -57,6 +57,7 @@ func TestEverySettingActs(t *testing.T) {
 		"SYNCGATE_JWT_HMAC_SECRET_FILE": {"SYNCGATE_JWT_HMAC_SECRET_FILE": file("hmac", strings.Repeat("k", 32)),
 			"SYNCGATE_JWT_JWKS_URL": ""},
 		"SYNCGATE_JWT_ALGORITHMS":                         {"SYNCGATE_JWT_ALGORITHMS": "RS256"},
+		"SYNCGATE_JWT_DISCOVERY":                          {"SYNCGATE_JWT_DISCOVERY": "true", "SYNCGATE_JWT_JWKS_URL": ""},
 		"SYNCGATE_VEEAM_PASSWORD_FILE":                    {"SYNCGATE_VEEAM_PASSWORD_FILE": file("veeam", "other"), "SYNCGATE_VEEAM_PASSWORD": ""},
 		"SYNCGATE_VEEAM_API_VERSION":                      {"SYNCGATE_VEEAM_API_VERSION": "v7"},
 		"SYNCGATE_GRAPH_CLIENT_SECRET_FILE":               {"SYNCGATE_GRAPH_CLIENT_SECRET_FILE": file("graph", "other"), "SYNCGATE_GRAPH_CLIENT_SECRET": ""},
