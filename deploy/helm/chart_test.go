@@ -422,9 +422,9 @@ func checkSecretsOnlyAsFiles(t *testing.T, o *objects) {
 	}
 	mounted := mountedFiles(t, o)
 	for name, value := range env {
-		if !strings.HasPrefix(name, "SYNCGATE_") {
+		if !strings.HasPrefix(name, "SYNCGATE_") && !strings.HasPrefix(name, "OTEL_") {
 			if name != "POD_NAME" {
-				t.Errorf("the chart sets %s, which is no SYNCGATE_* setting", name)
+				t.Errorf("the chart sets %s, which is no SYNCGATE_* or OTEL_* setting", name)
 			}
 			continue
 		}
@@ -560,6 +560,15 @@ func TestMinimalValues(t *testing.T) {
 	if cfg.ListenAddr != ":8080" || cfg.JWT.JWKSURL == "" || cfg.ShutdownGrace != cfg.WriteTimeout {
 		t.Errorf("config = listen %s, JWKS %q, grace %s", cfg.ListenAddr, cfg.JWT.JWKSURL, cfg.ShutdownGrace)
 	}
+	// Tracing is off unless asked for, and no collector port is opened.
+	if cfg.Tracing.Endpoint != "" {
+		t.Errorf("tracing endpoint %q without config.tracing", cfg.Tracing.Endpoint)
+	}
+	for _, port := range []int{4317, 4318, 80} {
+		if egressAllows(o.NetworkPolicy, corev1.ProtocolTCP, port) {
+			t.Errorf("NetworkPolicy opens %d/TCP without tracing", port)
+		}
+	}
 	// Kubernetes waits for the grace period, the preStop sleep and some
 	// slack before it kills the pod.
 	if g := o.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g <= 60+5 {
@@ -657,6 +666,30 @@ func TestFullValues(t *testing.T) {
 		cfg.StartCooldown.String() != "2m0s" || cfg.RateLimit != "300/m" || cfg.Scopes.SyncJobsStart != "Sync.Start" {
 		t.Errorf("config read from the chart = %+v", cfg)
 	}
+	// The settings of the replicas behaving as one (#10), of pause and
+	// restart (#12) and of tracing (#11) reach the gateway as written.
+	if cfg.RedisURL.Reveal() != "rediss://:not-a-real-password@redis.example.com:6380/0" {
+		t.Errorf("SYNCGATE_REDIS_URL read as %q, want the mounted Secret's URL", cfg.RedisURL.Reveal())
+	}
+	if cfg.IdempotencyTTL.String() != "6h0m0s" || cfg.BreakerFailures != 8 || cfg.BreakerOpen.String() != "45s" ||
+		!slices.Equal(cfg.CORSOrigins, []string{"https://portal.example.com"}) || cfg.Scopes.SyncJobsManage != "Sync.Manage" {
+		t.Errorf("idempotency TTL %s, breaker %d/%s, CORS %v, manage scope %q: want 6h, 8/45s, [https://portal.example.com], Sync.Manage",
+			cfg.IdempotencyTTL, cfg.BreakerFailures, cfg.BreakerOpen, cfg.CORSOrigins, cfg.Scopes.SyncJobsManage)
+	}
+	if cfg.Tracing.Endpoint != "http://otel-collector.observability:4318/v1/traces" || cfg.Tracing.Protocol != "http/protobuf" {
+		t.Errorf("tracing = %+v, want http/protobuf to http://otel-collector.observability:4318/v1/traces", cfg.Tracing)
+	}
+	// The collector is reachable, and only in the namespace the values name.
+	collectorRule := false
+	for _, rule := range o.NetworkPolicy.Spec.Egress {
+		if slices.ContainsFunc(rule.Ports, func(p networkingv1.NetworkPolicyPort) bool { return p.Port != nil && p.Port.IntValue() == 4318 }) {
+			collectorRule = len(rule.To) == 1 && rule.To[0].NamespaceSelector != nil &&
+				rule.To[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] == "observability"
+		}
+	}
+	if !collectorRule {
+		t.Errorf("NetworkPolicy egress %+v: want 4318/TCP to the observability namespace (the OTLP collector)", o.NetworkPolicy.Spec.Egress)
+	}
 	if cfg.AuditFile != "/var/lib/syncgate/audit/gw-syncgate-7d9f8b6c4d-x2x9q.jsonl" {
 		t.Errorf("SYNCGATE_AUDIT_FILE read as %q, want a file of its own per pod on the audit volume", cfg.AuditFile)
 	}
@@ -690,6 +723,10 @@ func TestExamples(t *testing.T) {
 			cfg, err := loadConfig(t, o, secretContents)
 			if err != nil {
 				t.Fatalf("the gateway refuses the configuration the chart gives it: %v", err)
+			}
+			// Entra ID's issuer is enough: the keys come from its discovery document.
+			if !cfg.JWT.Discovery || cfg.JWT.JWKSURL != "" {
+				t.Errorf("JWT discovery %v, JWKS URL %q: want discovery from the issuer alone", cfg.JWT.Discovery, cfg.JWT.JWKSURL)
 			}
 			switch name {
 			case "veeam":
@@ -780,6 +817,10 @@ func TestRefusedValues(t *testing.T) {
 		{"chart defaults", nil, nil, "config.jwt.issuers is required"},
 		{"no audience", minimal, []string{"config.jwt.audiences=null"}, "config.jwt.audiences is required"},
 		{"two key sources", minimal, []string{"config.jwt.hmacSecret.secretName=hmac"}, "exactly one token key source"},
+		{"discovery and a JWKS URL", minimal, []string{"config.jwt.discovery=true"}, "exactly one token key source"},
+		{"unknown tracing protocol", minimal, []string{"config.tracing.endpoint=http://otel:4318", "config.tracing.protocol=http/json"}, "protocol"},
+		{"tracing endpoint not a URL", minimal, []string{"config.tracing.endpoint=otel:4318"}, "endpoint"},
+		{"number for the idempotency TTL", minimal, []string{"config.idempotencyTTL=0"}, "idempotencyTTL"},
 		{"veeam without password", minimal, []string{"config.veeam.url=https://vb365.example.com:4443", "config.veeam.username=svc"}, "config.veeam.password.secretName"},
 		{"certificate without a certificate", minimal, []string{"config.graph.credential=certificate"}, "config.graph.clientCertificate.secretName"},
 		{"service monitor without metrics", minimal, []string{"metrics.serviceMonitor.enabled=true", "metrics.enabled=false"}, "needs metrics.enabled"},
@@ -800,6 +841,62 @@ func TestRefusedValues(t *testing.T) {
 				t.Errorf("error does not mention %q:\n%v", tc.want, err)
 			}
 		})
+	}
+}
+
+// Every setting the gateway reads is offered by the values, unless it is
+// listed here with the reason it is not: a new setting must be added to the
+// chart (values.yaml, values.schema.json, _helpers.tpl) or here.
+var notOffered = map[string]string{
+	"SYNCGATE_JWT_HMAC_SECRET":                   "a secret: its _FILE form is offered",
+	"SYNCGATE_VEEAM_PASSWORD":                    "a secret: its _FILE form is offered",
+	"SYNCGATE_GRAPH_CLIENT_SECRET":               "a secret: its _FILE form is offered",
+	"SYNCGATE_GRAPH_CLIENT_CERTIFICATE_PASSWORD": "a secret: its _FILE form is offered",
+	"SYNCGATE_REDIS_URL":                         "may carry a password: its _FILE form is offered",
+	"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT":         "config.tracing.endpoint (OTEL_EXPORTER_OTLP_ENDPOINT) says the same",
+	"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL":         "config.tracing.protocol (OTEL_EXPORTER_OTLP_PROTOCOL) says the same",
+	"OTEL_TRACES_EXPORTER":                       "an empty config.tracing.endpoint turns tracing off",
+	"OTEL_SDK_DISABLED":                          "an empty config.tracing.endpoint turns tracing off",
+}
+
+func TestEverySettingOffered(t *testing.T) {
+	minimal := []string{"syncgate/ci/minimal-values.yaml"}
+	set := map[string]bool{}
+	for _, r := range []struct {
+		files []string
+		set   []string
+	}{
+		{[]string{"syncgate/ci/full-values.yaml"}, nil},
+		{minimal, []string{"config.jwt.discovery=true", "config.jwt.jwksURL="}},
+		{minimal, []string{"config.jwt.jwksURL=", "config.jwt.hmacSecret.secretName=hmac"}},
+		{minimal, []string{"config.graph.credential=secret", "config.graph.clientSecret.secretName=graph",
+			"config.graph.tenantId=contoso.onmicrosoft.com", "config.graph.clientId=66666666-7777-8888-9999-000000000000",
+			"config.graph.authorityURL=https://login.example.com", "config.graph.baseURL=https://graph.example.com",
+			"config.graph.scope=https://graph.example.com/.default",
+			"config.veeam.url=https://vb365.example.com:4443", "config.veeam.username=svc", "config.veeam.password.secretName=veeam",
+			"config.veeam.insecureSkipVerify=true"}},
+	} {
+		o := mustRender(t, r.files, r.set...)
+		if _, err := loadConfig(t, o, secretContents); err != nil {
+			t.Errorf("values %v %v: the gateway refuses the configuration: %v", r.files, r.set, err)
+		}
+		for name := range o.ConfigMap.Data {
+			set[name] = true
+		}
+		for _, e := range container(t, o.Deployment).Env {
+			set[e.Name] = true
+		}
+	}
+	for _, v := range config.Vars() {
+		if _, ok := notOffered[v.Name]; ok {
+			if set[v.Name] {
+				t.Errorf("%s is listed as not offered, yet the chart sets it", v.Name)
+			}
+			continue
+		}
+		if !set[v.Name] {
+			t.Errorf("the gateway reads %s, which no value of the chart sets", v.Name)
+		}
 	}
 }
 

@@ -128,6 +128,7 @@ of the mounted file.
     "SYNCGATE_BREAKER_FAILURES" $c.breakerFailures
     "SYNCGATE_BREAKER_OPEN" $c.breakerOpen
     "SYNCGATE_RATE_LIMIT" $c.rateLimit
+    "SYNCGATE_IDEMPOTENCY_TTL" $c.idempotencyTTL
     "SYNCGATE_CORS_ORIGINS" (join "," $c.corsOrigins)
     "SYNCGATE_HTTP_READ_HEADER_TIMEOUT" $c.http.readHeaderTimeout
     "SYNCGATE_HTTP_READ_TIMEOUT" $c.http.readTimeout
@@ -144,6 +145,7 @@ of the mounted file.
     "SYNCGATE_SCOPE_ORGANIZATIONS_SYNC" $c.scopes.organizationsSync
     "SYNCGATE_SCOPE_SYNCJOBS_READ" $c.scopes.syncJobsRead
     "SYNCGATE_SCOPE_SYNCJOBS_START" $c.scopes.syncJobsStart
+    "SYNCGATE_SCOPE_SYNCJOBS_MANAGE" $c.scopes.syncJobsManage
     "SYNCGATE_VEEAM_URL" $c.veeam.url
     "SYNCGATE_VEEAM_API_VERSION" $c.veeam.apiVersion
     "SYNCGATE_VEEAM_USERNAME" $c.veeam.username
@@ -157,7 +159,9 @@ of the mounted file.
     "SYNCGATE_GRAPH_API_VERSION" $c.graph.apiVersion
     "SYNCGATE_GRAPH_JOB_PATH" $c.graph.jobPath
     "SYNCGATE_GRAPH_SCOPE" $c.graph.scope
-    "SYNCGATE_GRAPH_TIMEOUT" $c.graph.timeout }}
+    "SYNCGATE_GRAPH_TIMEOUT" $c.graph.timeout
+    "OTEL_EXPORTER_OTLP_ENDPOINT" $c.tracing.endpoint
+    "OTEL_EXPORTER_OTLP_PROTOCOL" $c.tracing.protocol }}
 {{- if $value }}
 {{- $_ := set $e $name (toString $value) }}
 {{- end }}
@@ -167,6 +171,9 @@ of the mounted file.
 {{- end }}
 {{- if not (kindIs "invalid" $c.jwt.cacheSize) }}
 {{- $_ := set $e "SYNCGATE_JWT_CACHE_SIZE" (toString ($c.jwt.cacheSize | int)) }}
+{{- end }}
+{{- if $c.jwt.discovery }}
+{{- $_ := set $e "SYNCGATE_JWT_DISCOVERY" "true" }}
 {{- end }}
 {{- if $c.veeam.insecureSkipVerify }}
 {{- $_ := set $e "SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY" "true" }}
@@ -178,6 +185,16 @@ of the mounted file.
 {{- $_ := set $e .env (printf "%s/%s" (include "syncgate.filesDir" $) .path) }}
 {{- end }}
 {{- toYaml $e }}
+{{- end }}
+
+{{/*
+The TCP port of the OTLP collector in config.tracing.endpoint: the URL's, else
+443 for https and 80 for http.
+*/}}
+{{- define "syncgate.collectorPort" -}}
+{{- $u := urlParse .Values.config.tracing.endpoint }}
+{{- $hostPort := splitList ":" $u.host }}
+{{- if gt (len $hostPort) 1 }}{{ last $hostPort }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
 {{- end }}
 
 {{/*
@@ -193,9 +210,9 @@ reaches the cluster.
 {{- fail "config.jwt.audiences is required (SYNCGATE_JWT_AUDIENCES): the token audiences the gateway accepts, such as its app registration's application ID URI" }}
 {{- end }}
 {{- $keySources := 0 }}
-{{- range (list $c.jwt.jwksURL $c.jwt.publicKey.configMapName $c.jwt.hmacSecret.secretName) }}{{ if . }}{{ $keySources = add1 $keySources }}{{ end }}{{ end }}
+{{- range (list $c.jwt.discovery $c.jwt.jwksURL $c.jwt.publicKey.configMapName $c.jwt.hmacSecret.secretName) }}{{ if . }}{{ $keySources = add1 $keySources }}{{ end }}{{ end }}
 {{- if ne $keySources 1 }}
-{{- fail "set exactly one token key source: config.jwt.jwksURL, config.jwt.publicKey.configMapName or config.jwt.hmacSecret.secretName" }}
+{{- fail "set exactly one token key source: config.jwt.discovery (true), config.jwt.jwksURL, config.jwt.publicKey.configMapName or config.jwt.hmacSecret.secretName" }}
 {{- end }}
 {{- $max := include "syncgate.maxReplicas" . | int }}
 {{- if and (gt $max 1) (not .Values.redis.url.secretName) }}
