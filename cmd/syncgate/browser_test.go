@@ -98,6 +98,13 @@ func TestBrowserSwaggerTryItOut(t *testing.T) {
 	); err != nil {
 		t.Fatalf("Swagger UI did not show the operations: %v", err)
 	}
+	// The job lifecycle and the sync state of #12 are on the page too.
+	for _, op := range []string{"#operations-jobs-pauseJob", "#operations-jobs-restartJob",
+		"#operations-organizations-listOrganizationSyncStates", "#operations-organizations-getOrganizationSync"} {
+		if err := chromedp.Do(bctx, chromedp.WaitVisible(css(op))); err != nil {
+			t.Fatalf("Swagger UI does not show %s: %v", op, err)
+		}
+	}
 	if loading, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector(".loading-container") !== null || document.body.innerText.includes("Failed to load")`)); err != nil || loading {
 		t.Fatalf("Swagger UI still shows a loading or failure message once the operations are visible (%v)", err)
 	}
@@ -119,9 +126,16 @@ func TestBrowserSwaggerTryItOut(t *testing.T) {
 	tests := []struct {
 		op     string
 		params map[string]string
+		want   string
 	}{
-		{"#operations-organizations-startOrganizationSync", map[string]string{"organizationId": veeamsim.ContosoID}},
-		{"#operations-jobs-startJob", map[string]string{"applicationId": graphsim.AWSObjectID, "jobId": graphsim.AWSJobID}},
+		{"#operations-organizations-startOrganizationSync", map[string]string{"organizationId": veeamsim.ContosoID}, "202"},
+		// The page offers the wait (Prefer, with its example wait=30); with no
+		// If-None-Match yet there is nothing to wait for: the state at once.
+		{"#operations-organizations-getOrganizationSync", map[string]string{"organizationId": veeamsim.ContosoID, "Prefer": "wait=30"}, "200"},
+		// The seeded AWS job is Paused: its pause answers 200, nothing sent
+		// (the start below then resumes it).
+		{"#operations-jobs-pauseJob", map[string]string{"applicationId": graphsim.AWSObjectID, "jobId": graphsim.AWSJobID}, "200"},
+		{"#operations-jobs-startJob", map[string]string{"applicationId": graphsim.AWSObjectID, "jobId": graphsim.AWSJobID}, "202"},
 	}
 	for _, tt := range tests {
 		op := tt.op
@@ -154,9 +168,9 @@ func TestBrowserSwaggerTryItOut(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: read the response status: %v", op, err)
 		}
-		if f := strings.Fields(got); len(f) == 0 || f[0] != "202" {
+		if f := strings.Fields(got); len(f) == 0 || f[0] != tt.want {
 			body, _ := chromedp.Run(bctx, chromedp.Text(css(op+" .live-responses-table .response-col_description")))
-			t.Errorf("%s: Swagger UI shows status %q; want 202 (%s)", op, got, body)
+			t.Errorf("%s: Swagger UI shows status %q; want %s (%s)", op, got, tt.want, body)
 		}
 	}
 
