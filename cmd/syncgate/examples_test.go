@@ -75,17 +75,18 @@ func TestExamples(t *testing.T) {
 			"SYNCGATE_PAUSED_JOB=" + graphsim.AWSObjectID + "/" + graphsim.AWSJobID,
 			"SYNCGATE_NOTCONFIGURED_JOB=" + graphsim.DropboxObjectID + "/" + graphsim.DropboxJobID,
 			"SYNCGATE_NOTRUN_JOB=" + graphsim.SalesforceObjectID + "/" + graphsim.SalesforceJobID,
+			"SYNCGATE_FAILING_ORG=" + veeamsim.TailspinID,
 		}, "npm", "test")
 		if err != nil {
 			t.Fatalf("npm test: %v", err)
 		}
 		// npm test generates the types from openapi.yaml, type-checks the
-		// script against them and runs the three cases.
+		// script against them and runs the four cases.
 		if !strings.Contains(out, "openapi.yaml → src/schema.d.ts") {
 			t.Errorf("the types were not generated from openapi.yaml")
 		}
-		if !regexp.MustCompile(`(?m)^ℹ pass 3$`).MatchString(out) || !regexp.MustCompile(`(?m)^ℹ fail 0$`).MatchString(out) {
-			t.Errorf("want 3 cases passed, none failed")
+		if !regexp.MustCompile(`(?m)^ℹ pass 4$`).MatchString(out) || !regexp.MustCompile(`(?m)^ℹ fail 0$`).MatchString(out) {
+			t.Errorf("want 4 cases passed, none failed")
 		}
 	})
 

@@ -66,3 +66,51 @@ export async function startJob(sg: Syncgate, applicationId: string, jobId: strin
   }
   return { started: false, replayed: false, status: response.status, requestId, message: `unexpected answer ${response.status}` };
 }
+
+/** SyncEnd is how an organization's sync ended, as the portal shows it. */
+export interface SyncEnd {
+  /** status is Success or Error (or the last state read when time ran out). */
+  status: string;
+  /** message is the line to show: the result, the sync's error, or a problem's detail. */
+  message: string;
+  /** states are the states read, in order, each once: what a progress line shows. */
+  states: string[];
+  /** reads is how many requests the page made (each one held by the gateway). */
+  reads: number;
+  /** preferenceApplied is the gateway's last Preference-Applied (wait=N). */
+  preferenceApplied?: string;
+}
+
+/** watchSync follows an organization's sync until it ends, without a polling
+ * loop: each read names the last state's ETag (If-None-Match) and asks the
+ * gateway to hold the answer until the state changes (Prefer: wait=N), so a
+ * page makes one request per change, not one per second. */
+export async function watchSync(sg: Syncgate, organizationId: string,
+  { waitSeconds = 20, timeoutMs = 120_000 }: { waitSeconds?: number; timeoutMs?: number } = {}): Promise<SyncEnd> {
+  const deadline = Date.now() + timeoutMs;
+  const states: string[] = [];
+  let etag: string | undefined, preferenceApplied: string | undefined, reads = 0;
+  for (;;) {
+    const header: { Prefer?: string; "If-None-Match"?: string } = {};
+    if (etag) { header.Prefer = `wait=${waitSeconds}`; header["If-None-Match"] = etag; }
+    reads++;
+    const { data, error, response } = await sg.GET("/organizations/{organizationId}/sync", {
+      params: { path: { organizationId }, header },
+    });
+    if (error || !data) {
+      const p = error as Problem | undefined;
+      return { status: "", states, reads, message: p?.detail ?? p?.title ?? `unexpected answer ${response.status}` };
+    }
+    preferenceApplied = response.headers.get("Preference-Applied") ?? preferenceApplied;
+    // The ETag must be readable (the gateway exposes it), or the page could only poll.
+    etag = response.headers.get("ETag") ?? undefined;
+    if (!etag) throw new Error("the gateway's ETag is not readable by the page");
+    if (states[states.length - 1] !== data.status) states.push(data.status);
+    if (data.status === "Success" || data.status === "Error" || Date.now() > deadline) {
+      const message = data.status === "Error"
+        ? `The sync of ${organizationId} failed: ${data.last?.error ?? "no detail"}`
+        : `The sync of ${organizationId}: ${data.status}`;
+      return { status: data.status, states, reads, preferenceApplied, message };
+    }
+  }
+}

@@ -5,12 +5,13 @@
 //
 //   syncgate demo -cors-origins http://localhost:3000
 //   SYNCGATE_URL=http://127.0.0.1:8080 SYNCGATE_TOKEN=<token> SYNCGATE_PORTAL_ORIGIN=http://localhost:3000 \
-//     SYNCGATE_PAUSED_JOB=<app>/<job> SYNCGATE_NOTCONFIGURED_JOB=<app>/<job> SYNCGATE_NOTRUN_JOB=<app>/<job> npm test
+//     SYNCGATE_PAUSED_JOB=<app>/<job> SYNCGATE_NOTCONFIGURED_JOB=<app>/<job> SYNCGATE_NOTRUN_JOB=<app>/<job> \
+//     SYNCGATE_FAILING_ORG=<organization whose syncs end in Error> npm test
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 
-import { connect, startJob } from "../src/portal.js";
+import { connect, startJob, watchSync } from "../src/portal.js";
 import { browserFetch, type Sent } from "./browser-fetch.js";
 
 function env(name: string): string {
@@ -82,4 +83,30 @@ test("a page on an origin the gateway does not allow cannot start anything", asy
     params: { path: { applicationId: app, jobId: id } },
   });
   assert.equal(data?.status, "NotRun");
+});
+
+test("a page waits for an organization's sync without polling (Prefer: wait) and shows how it ended", async () => {
+  const sent: Sent[] = [];
+  const sg = connect(url, token, browserFetch(origin, sent));
+  const org = env("SYNCGATE_FAILING_ORG");
+  const start = await sg.POST("/organizations/{organizationId}/sync", {
+    params: { path: { organizationId: org } },
+    headers: { "Idempotency-Key": randomUUID() },
+    body: {},
+  });
+  assert.equal(start.response.status, 202, JSON.stringify(start.error));
+
+  const end = await watchSync(sg, org, { waitSeconds: 20 });
+  assert.equal(end.status, "Error", end.message);
+  assert.match(end.message, /failed: .*503/);
+  // Through the sync's Queued and Running to its end, each read held by the
+  // gateway until the state changed: a handful of reads for a sync of
+  // several seconds, not one a second.
+  assert.equal(end.states[end.states.length - 1], "Error");
+  assert.ok(end.reads <= end.states.length + 2, `${end.reads} reads for states ${end.states.join(" → ")}`);
+  // The browser let the page send Prefer and If-None-Match (after a
+  // preflight) and read Preference-Applied.
+  assert.equal(end.preferenceApplied, "wait=20");
+  const waits = sent.filter((s) => s.url.endsWith(`/organizations/${org}/sync`));
+  assert.ok(waits.some((s) => s.preflight && s.method === "OPTIONS"), "no preflight for the held reads");
 });
