@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -186,6 +187,20 @@ func TestJobRestartGuard(t *testing.T) {
 	}
 	if n := len(e.graph.Restarts(graphsim.ServiceNowJobID)); n != 0 {
 		t.Fatalf("%d refused or dry-run restarts reached Graph", n)
+	}
+
+	// Every restart attempt is audited, refused and dry ones included.
+	decisions := map[string]int{}
+	for _, rec := range e.auditRecords() {
+		if rec["action"] == "graph.job.restart" {
+			decisions[fmt.Sprint(rec["decision"])]++
+		}
+	}
+	t.Logf("restart audit decisions: %v", decisions)
+	for _, d := range []string{"started", "already-running", "cooldown", "not-eligible", "would-start"} {
+		if decisions[d] == 0 {
+			t.Errorf("no audit record of a restart with decision %q (have %v)", d, decisions)
+		}
 	}
 }
 
