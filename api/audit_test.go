@@ -3,11 +3,15 @@ package api_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syncgate/syncgate/api"
+	"github.com/syncgate/syncgate/internal/auth"
+	"github.com/syncgate/syncgate/internal/sim"
 	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 )
@@ -106,5 +110,108 @@ func TestBulkSyncDryRun(t *testing.T) {
 	}
 	if startedN != 3 {
 		t.Errorf("after the dry run, a real bulk start started %d organizations; want 3", startedN)
+	}
+}
+
+// TestEarlyAnswersAudited: a start answered before it reached the guard —
+// replayed for its Idempotency-Key, refused for the key (another request
+// with it, or the first still in flight) or by the caller's rate limit —
+// leaves its audit record like any start attempt (nothing started; the
+// problem's slug, or "replayed", as its decision), in the file and the log,
+// and is counted in syncgate_start_decisions_total by kind and decision.
+func TestEarlyAnswersAudited(t *testing.T) {
+	e := newEnv(t, func(o *envOptions) { o.vars = map[string]string{"SYNCGATE_RATE_LIMIT": "6/m"} })
+	contoso := "/organizations/" + veeamsim.ContosoID + "/sync"
+	type want struct{ requestID, action, target, decision, clientID string }
+	var wants []want
+	expect := func(r response, status int, action, target, decision, clientID string) {
+		t.Helper()
+		wantStatus(t, r, status)
+		wants = append(wants, want{r.header.Get("X-Request-ID"), action, target, decision, clientID})
+	}
+
+	first := e.do(req{method: "POST", path: contoso, token: e.token, body: `{"full":true}`, header: withKey("k-1")})
+	expect(first, http.StatusAccepted, "veeam.organization.sync", veeamsim.ContosoID, "started", testClientID)
+	again := e.do(req{method: "POST", path: contoso, token: e.token, body: `{"full":true}`, header: withKey("k-1")})
+	expect(again, http.StatusAccepted, "veeam.organization.sync", veeamsim.ContosoID, "replayed", testClientID)
+	if again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("the second answer is not a replay: %v", again.header)
+	}
+	reused := e.do(req{method: "POST", path: contoso, token: e.token, body: `{"full":false}`, header: withKey("k-1")})
+	expect(reused, http.StatusUnprocessableEntity, "veeam.organization.sync", veeamsim.ContosoID, "idempotency-key-reused", testClientID)
+
+	// Two at once with one key, Veeam slow to answer the start: one runs,
+	// the other is told the first is in flight.
+	e.veeam.Faults.Set(veeamsim.RouteSync, sim.Fault{Latency: 3 * time.Second, Times: 1})
+	fabrikam := "/organizations/" + veeamsim.FabrikamID + "/sync"
+	answers := make(chan response, 2)
+	for range 2 {
+		go func() {
+			answers <- e.do(req{method: "POST", path: fabrikam, token: e.token, header: withKey("k-2")})
+		}()
+	}
+	a, b := <-answers, <-answers
+	if a.status == http.StatusConflict {
+		a, b = b, a
+	}
+	expect(a, http.StatusAccepted, "veeam.organization.sync", veeamsim.FabrikamID, "started", testClientID)
+	expect(b, http.StatusConflict, "veeam.organization.sync", veeamsim.FabrikamID, "idempotency-key-in-flight", testClientID)
+
+	// Another caller over its rate limit: a bulk sync and a restart.
+	portal, err := e.minter.Mint(auth.MintClaims{Subject: "portal-user", ClientID: "portal", Scopes: allScopes, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suiteSecrets.add(portal)
+	for range 6 {
+		wantStatus(t, e.do(req{method: "GET", path: "/organizations/" + veeamsim.ContosoID, token: portal}), http.StatusOK)
+	}
+	bulk := e.do(req{method: "POST", path: "/organizations/sync", token: portal})
+	expect(bulk, http.StatusTooManyRequests, "veeam.organizations.sync", "", "rate-limited", "portal")
+	restart := e.do(req{method: "POST", path: jobURL(strings.ToUpper(graphsim.AWSObjectID), graphsim.AWSJobID) + "/restart?dryRun=true", token: portal})
+	expect(restart, http.StatusTooManyRequests, "graph.job.restart", graphsim.AWSObjectID+"/"+graphsim.AWSJobID, "rate-limited", "portal")
+	if n := e.veeam.SyncCalls(veeamsim.ContosoID) + e.veeam.SyncCalls(veeamsim.FabrikamID); n != 2 {
+		t.Errorf("%d syncs reached Veeam; want 2 (the replay, the refusals sent none)", n)
+	}
+
+	recs := e.auditFileRecords()
+	logged := e.auditRecords()
+	if len(recs) != len(wants) || len(logged) != len(wants) {
+		t.Fatalf("%d audit records in the file, %d logged; want %d", len(recs), len(logged), len(wants))
+	}
+	byRequest := map[string]map[string]any{}
+	for _, rec := range recs {
+		byRequest[fmt.Sprint(rec["requestId"])] = rec
+	}
+	for _, w := range wants {
+		rec, ok := byRequest[w.requestID]
+		if !ok {
+			t.Errorf("no audit record of request %s (%s)", w.requestID, w.decision)
+			continue
+		}
+		got := want{fmt.Sprint(rec["requestId"]), fmt.Sprint(rec["action"]), fmt.Sprint(rec["target"]), fmt.Sprint(rec["decision"]), fmt.Sprint(rec["clientId"])}
+		if got != w {
+			t.Errorf("audit record %+v; want %+v", got, w)
+		}
+		if started := w.decision == "started"; rec["started"] != started {
+			t.Errorf("%s: started %v; want %v", w.decision, rec["started"], started)
+		}
+		if d, ok := rec["duration"].(float64); !ok || d < 0 {
+			t.Errorf("%s: duration %v; want seconds", w.decision, rec["duration"])
+		}
+	}
+	if restartRec := byRequest[restart.header.Get("X-Request-ID")]; restartRec["dryRun"] != true {
+		t.Errorf("the refused restart's record lost its dryRun: %v", restartRec)
+	}
+
+	m := e.metrics()
+	for _, c := range []struct {
+		kind, decision string
+		want           float64
+	}{
+		{"organization", "started", 2}, {"organization", "replayed", 1}, {"organization", "idempotency_conflict", 2},
+		{"bulk", "rate_limited", 1}, {"job_restart", "rate_limited", 1},
+	} {
+		wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": c.kind, "decision": c.decision}, c.want)
 	}
 }

@@ -40,5 +40,9 @@ func TestCircuitOpenAnswer(t *testing.T) {
 	if n := e.veeam.SyncCalls(veeamsim.ContosoID); n != 0 {
 		t.Errorf("%d starts reached Veeam through an open breaker", n)
 	}
+	if recs := e.auditFileRecords(); len(recs) != 1 || recs[0]["decision"] != "circuit-open" || recs[0]["started"] != false {
+		t.Errorf("audit records %v; want one, decision circuit-open, nothing started", recs)
+	}
+	wantMetric(t, e.metrics(), "syncgate_start_decisions_total", map[string]string{"kind": "organization", "decision": "circuit_open"}, 1)
 	wantStatus(t, e.get("/applications/"+graphsim.AWSObjectID+"/jobs"), http.StatusOK)
 }

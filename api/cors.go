@@ -26,8 +26,11 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 		AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost},
 		// Prefer and If-None-Match let a portal wait for a sync's state to
 		// change (GET .../sync with Prefer: wait=N); ETag and
-		// Preference-Applied are what it reads back.
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "Prefer", "If-None-Match"},
+		// Preference-Applied are what it reads back. traceparent and
+		// tracestate carry a traced portal's W3C trace context into the
+		// gateway's (a preflight refusing them would fail its every call).
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "Prefer", "If-None-Match",
+			"Traceparent", "Tracestate"},
 		ExposedHeaders: []string{"X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed", "RateLimit", "RateLimit-Policy",
 			"ETag", "Preference-Applied"},
 		// Bearer tokens are sent explicitly by the page; no cookie or HTTP

@@ -63,7 +63,7 @@ func TestCORS(t *testing.T) {
 	e := newEnv(t, func(o *envOptions) {
 		o.vars = map[string]string{"SYNCGATE_CORS_ORIGINS": portal + ",http://localhost:3000"}
 	})
-	sent := []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "Prefer", "If-None-Match"}
+	sent := []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "Prefer", "If-None-Match", "Traceparent", "Tracestate"}
 	path := "/organizations/" + veeamsim.ContosoID + "/sync"
 
 	resp := e.preflight(path, portal, sent...)

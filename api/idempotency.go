@@ -62,14 +62,17 @@ func (s *server) idempotency(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if err := s.idempotent(w, r, next); err != nil {
+		begin := time.Now()
+		if err := s.idempotent(w, r, next, begin); err != nil {
+			s.answeredEarly(r, begin, err)
 			s.fail(w, r, err)
 		}
 	})
 }
 
 // idempotent runs or replays a request carrying an Idempotency-Key.
-func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Handler) error {
+// A replay is audited here (answeredEarly), a refusal by the caller.
+func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Handler, begin time.Time) error {
 	keys := r.Header.Values(headerIdempotencyKey)
 	if len(keys) != 1 || !validIdempotencyKey(keys[0]) {
 		msg := "must be one header of 1 to 255 printable ASCII characters"
@@ -113,6 +116,7 @@ func (s *server) idempotent(w http.ResponseWriter, r *http.Request, next http.Ha
 		case !prior.Done:
 			return newProblem(kindIdempotencyInFlight, "the first request with this Idempotency-Key is still in progress; retry once it has answered")
 		}
+		s.answeredEarly(r, begin, nil)
 		replay(w, prior)
 		return nil
 	}

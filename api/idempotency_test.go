@@ -150,7 +150,11 @@ func TestRateLimitPerCaller(t *testing.T) {
 // reads answer 200 and /readyz says the store is unavailable; with Redis
 // back, starts work again without a restart.
 func TestRedisDownStartsFailClosed(t *testing.T) {
-	redis := redistest.Start(t)
+	// A password in the URL, as in production: the suite's secret scan
+	// searches every log line, audit record and metric for it.
+	const redisPassword = "redis-pa55word-never-logged"
+	suiteSecrets.add(redisPassword)
+	redis := redistest.StartWithPassword(t, redisPassword)
 	e := newEnv(t, func(o *envOptions) {
 		o.vars = map[string]string{"SYNCGATE_REDIS_URL": redis.URL(), "SYNCGATE_RATE_LIMIT": "100/m"}
 	})
@@ -185,6 +189,20 @@ func TestRedisDownStartsFailClosed(t *testing.T) {
 		!strings.Contains(m, `syncgate_store_errors_total{operation="idempotency"} 1`) {
 		t.Errorf("/metrics does not count the store errors:\n%s", grepLines(m, "store_errors"))
 	}
+	// Each refusal is audited and counted, the one refused at its
+	// Idempotency-Key too: nothing was started.
+	recs := e.auditFileRecords()
+	if len(recs) != 4 {
+		t.Fatalf("%d audit records for 4 refused starts", len(recs))
+	}
+	for _, rec := range recs {
+		if rec["decision"] != "store-unavailable" || rec["started"] != false {
+			t.Errorf("audit record %v; want decision store-unavailable, nothing started", rec)
+		}
+	}
+	m := e.metrics()
+	wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": "organization", "decision": "store_unavailable"}, 2)
+	wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": "job", "decision": "store_unavailable"}, 2)
 	if logs := e.logs.String(); !strings.Contains(logs, "store-unavailable") || strings.Contains(logs, redis.URL()) {
 		t.Errorf("the 503 is not logged, or the log quotes the Redis URL")
 	}

@@ -192,7 +192,7 @@ func (s *server) handleStartJob() http.HandlerFunc {
 // action), allowed from the states jobState accepts.
 func jobStart(jobs JobStarter, p jobPath, q startQuery) startSpec {
 	return startSpec{
-		Action: "graph.job.start", Kind: telemetry.KindJob, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
+		Action: actionJobStart, Kind: telemetry.KindJob, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
 		Key: "graph/job/" + p.ApplicationID + "/" + p.JobID, Query: q,
 		Precheck: func(ctx context.Context) (guard.State, error) {
 			code, err := jobs.JobStatus(ctx, p.ApplicationID, p.JobID)

@@ -80,7 +80,7 @@ func (s *server) handlePauseJob() http.HandlerFunc {
 // but a Paused one is paused; no cooldown holds it back.
 func jobPause(jobs JobStarter, p jobPath, q pauseQuery) startSpec {
 	return startSpec{
-		Action: "graph.job.pause", Kind: telemetry.KindJobPause, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
+		Action: actionJobPause, Kind: telemetry.KindJobPause, ID: p.ApplicationID + "/" + p.JobID, Target: jobTarget(p),
 		Key: "graph/job-pause/" + p.ApplicationID + "/" + p.JobID, Query: startQuery{DryRun: q.DryRun},
 		NoCooldown: true,
 		Precheck: func(ctx context.Context) (guard.State, error) {
@@ -181,7 +181,7 @@ func (s *server) handleRestartJob() http.HandlerFunc {
 // one job are one start for the cooldown.
 func jobRestart(jobs JobStarter, p jobPath, body RestartRequest, q startQuery) startSpec {
 	spec := jobStart(jobs, p, q)
-	spec.Action, spec.Kind = "graph.job.restart", telemetry.KindJobRestart
+	spec.Action, spec.Kind = actionJobRestart, telemetry.KindJobRestart
 	spec.Run = func(ctx context.Context) (string, error) {
 		restarted, err := jobs.RestartJob(ctx, p.ApplicationID, p.JobID, body.ResetScope)
 		return restarted.RequestID, err

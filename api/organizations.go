@@ -431,7 +431,7 @@ func (s *server) bulkOne(ctx context.Context, spec startSpec) OrganizationResult
 // (unless forced).
 func syncStart(orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) startSpec {
 	return startSpec{
-		Action: "veeam.organization.sync", Kind: telemetry.KindOrganization, ID: id, Target: "organization " + id,
+		Action: actionOrganizationSync, Kind: telemetry.KindOrganization, ID: id, Target: "organization " + id,
 		Key: "veeam/organization/" + id, Query: q,
 		Precheck: func(ctx context.Context) (guard.State, error) {
 			org, err := orgs.Organization(ctx, id)

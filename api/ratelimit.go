@@ -35,6 +35,7 @@ func (s *server) rateLimit(next http.Handler) http.Handler {
 	}
 	policy := fmt.Sprintf(`"caller";q=%d;w=%d`, limit.Requests, int(limit.Per/time.Second))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		begin := time.Now()
 		n, reset, err := s.Store.Count(r.Context(), "ratelimit:"+digest(caller(r)), limit.Per)
 		if err != nil {
 			s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "rate limit not applied: the store cannot be reached",
@@ -51,6 +52,7 @@ func (s *server) rateLimit(next http.Handler) http.Handler {
 			s.Metrics.RateLimited(chi.RouteContext(r.Context()).RoutePattern())
 			p := newProblem(kindRateLimited, fmt.Sprintf("this caller may make %d requests per %s; retry after the time given", limit.Requests, limit.Per))
 			p.setRetryAfter(time.Duration(secs) * time.Second)
+			s.answeredEarly(r, begin, p)
 			s.fail(w, r, p)
 			return
 		}

@@ -127,6 +127,9 @@ type server struct {
 	Config
 	bind  binder
 	watch *syncWatch
+	// startRoutes is what each POST route pattern starts (filled by
+	// addRoutes, read-only once serving).
+	startRoutes map[string]startRoute
 }
 
 // NewServer returns the gateway's HTTP handler.
@@ -159,7 +162,7 @@ func NewServer(cfg Config) http.Handler {
 	if cfg.WaitPoll <= 0 {
 		cfg.WaitPoll = DefaultWaitPoll
 	}
-	s := &server{Config: cfg, bind: newBinder(), watch: newSyncWatch(cfg.WaitPoll)}
+	s := &server{Config: cfg, bind: newBinder(), watch: newSyncWatch(cfg.WaitPoll), startRoutes: map[string]startRoute{}}
 	r := chi.NewRouter()
 	r.Use(cfg.Trace, requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, corsHandler(cfg.CORSOrigins), limitBody(s.fail))
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -15,10 +17,28 @@ import (
 	"github.com/syncgate/syncgate/internal/audit"
 	"github.com/syncgate/syncgate/internal/auth"
 	"github.com/syncgate/syncgate/internal/guard"
+	"github.com/syncgate/syncgate/internal/ids"
 	"github.com/syncgate/syncgate/internal/store"
 	"github.com/syncgate/syncgate/internal/telemetry"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
+
+// The actions an audit record names.
+const (
+	actionOrganizationSync = "veeam.organization.sync"
+	// actionBulkSync is a bulk sync answered as a whole before its
+	// organizations were read (rate limit, Idempotency-Key); each
+	// organization it starts is an actionOrganizationSync.
+	actionBulkSync   = "veeam.organizations.sync"
+	actionJobStart   = "graph.job.start"
+	actionJobPause   = "graph.job.pause"
+	actionJobRestart = "graph.job.restart"
+)
+
+// startRoute is what a POST route starts: its audit action and its kind in
+// the metrics, for the record of a request answered before its handler ran
+// (see answeredEarly).
+type startRoute struct{ action, kind string }
 
 // startQuery is the query of every start.
 type startQuery struct {
@@ -112,7 +132,7 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 		span.SetStatus(codes.Error, res.Decision)
 	}
 	span.End()
-	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err))
+	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err, false))
 	if errors.Is(err, store.ErrUnavailable) {
 		s.Metrics.StoreError("cooldown")
 	}
@@ -139,6 +159,61 @@ func (s *server) start(w http.ResponseWriter, r *http.Request, spec startSpec) e
 		encode(w, status, spec.Started(res))
 	}
 	return nil
+}
+
+// answeredEarly audits and counts a start request (a POST route) answered
+// before it reached runStart, since it never reaches the guard: refused by
+// the caller's rate limit, by its Idempotency-Key (another request, or the
+// first still in flight) or for want of the store, or replayed (err nil)
+// from the first answer to its key. A request refused as malformed (400,
+// 408, 413, 415) is not an attempt, as a malformed start body is not.
+// begin is when the request reached the step that answered it.
+func (s *server) answeredEarly(r *http.Request, begin time.Time, err error) {
+	if r.Method != http.MethodPost {
+		return
+	}
+	rc := chi.RouteContext(r.Context())
+	route, ok := s.startRoutes[rc.RoutePattern()]
+	if !ok {
+		return
+	}
+	if err != nil {
+		switch problemFor(err).Status {
+		case http.StatusBadRequest, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+			return
+		}
+	}
+	spec := startSpec{Action: route.action, Kind: route.kind, ID: routeTarget(rc)}
+	spec.Query.DryRun, _ = strconv.ParseBool(r.URL.Query().Get("dryRun"))
+	spec.Query.Force, _ = strconv.ParseBool(r.URL.Query().Get("force"))
+	res := startResult{RequestID: requestIDFrom(r.Context()), Decision: decisionReplayed}
+	if err != nil {
+		res.Decision = decision(spec, res, err)
+	}
+	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err, err == nil))
+	s.audit(r.Context(), spec, res, err, begin)
+}
+
+// decisionReplayed is the audit decision of an answer replayed for a
+// repeated Idempotency-Key: nothing was sent to the backend.
+const decisionReplayed = "replayed"
+
+// routeTarget is the audit target of a start route's request from its path
+// ids (the organization id, or <applicationId>/<jobId>; "" for a bulk
+// sync), GUIDs lowercased as the handlers do, each cut to 200 bytes: a
+// request refused early has had its ids checked by no one.
+func routeTarget(rc *chi.Context) string {
+	parts := make([]string, 0, len(rc.URLParams.Values))
+	for _, v := range rc.URLParams.Values {
+		if ids.IsGUID(v) {
+			v = strings.ToLower(v)
+		}
+		if len(v) > 200 {
+			v = v[:200]
+		}
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, "/")
 }
 
 // audit writes the one audit record of a start attempt or dry run (see
@@ -193,11 +268,15 @@ func decision(spec startSpec, res startResult, err error) string {
 
 // metricDecision is the decision label of a start in the metrics: started,
 // unchanged (nothing needed doing), dry_run (whatever the dry run found),
-// busy, ineligible or cooldown (the guard refused it), or failed (anything
-// else: the backend, the store...).
-func metricDecision(spec startSpec, res startResult, err error) string {
+// replayed (an Idempotency-Key's first answer again), busy, ineligible or
+// cooldown (the guard refused it), rate_limited, idempotency_conflict,
+// store_unavailable or circuit_open (the gateway refused it, sending
+// nothing), or failed (anything else: the backend failed...).
+func metricDecision(spec startSpec, res startResult, err error, replayed bool) string {
 	var refusal *guard.Refusal
 	switch {
+	case err == nil && replayed:
+		return telemetry.DecisionReplayed
 	case err == nil && spec.Query.DryRun:
 		return telemetry.DecisionDryRun
 	case err == nil && res.Done:
@@ -213,6 +292,16 @@ func metricDecision(spec startSpec, res startResult, err error) string {
 		case guard.Cooldown:
 			return telemetry.DecisionCooldown
 		}
+	}
+	switch problemFor(err).Type {
+	case TypeRateLimited:
+		return telemetry.DecisionRateLimited
+	case TypeIdempotencyKeyReuse, TypeIdempotencyInFlight:
+		return telemetry.DecisionIdempotencyConflict
+	case TypeStoreUnavailable:
+		return telemetry.DecisionStoreUnavailable
+	case TypeCircuitOpen:
+		return telemetry.DecisionCircuitOpen
 	}
 	return telemetry.DecisionFailed
 }

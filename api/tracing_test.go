@@ -125,8 +125,8 @@ func TestTracesExportedOverOTLP(t *testing.T) {
 	if guardSpan == nil || !slices.Equal(guardSpan.GetParentSpanId(), server.GetSpanId()) {
 		t.Fatalf("no guard span under the server span; spans: %v", names)
 	}
-	if byName["store claim"] == nil {
-		t.Errorf("no store span; spans: %v", names)
+	if claim := byName["store claim"]; claim == nil || !slices.Equal(claim.GetParentSpanId(), guardSpan.GetSpanId()) {
+		t.Errorf("no store claim span under the guard span (the cooldown's claim); spans: %v", names)
 	}
 	if len(clientSpans) < 3 { // the token request, the job read, the start
 		t.Errorf("%d client spans; want the token request's and Graph's calls: %v", len(clientSpans), names)

@@ -112,7 +112,22 @@ type reply struct {
 // fail closed while reads work, and both recover when it is back.
 func TestReplicas(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) }) // runs last
-	redis := redistest.Start(t)
+	// Redis with a password, given in the URL as operators do: no replica
+	// may write it anywhere; the startup line shows the URL masked.
+	const redisPassword = "replica-redis-pa55word"
+	redis := redistest.StartWithPassword(t, redisPassword)
+	var replicas []*replica
+	t.Cleanup(func() { // runs once the replicas stopped: their whole output
+		for _, r := range replicas {
+			out := r.out.String()
+			if strings.Contains(out, redisPassword) {
+				t.Errorf("replica %s wrote the Redis password:\n%s", r.url, out)
+			}
+			if !strings.Contains(out, `"redis_url":"redis://:******@127.0.0.1:`) {
+				t.Errorf("replica %s's startup line does not show the Redis URL with its password masked:\n%s", r.url, out)
+			}
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	sims, err := startSimulators(ctx, t.TempDir(), time.Hour, slog.New(slog.DiscardHandler))
@@ -160,6 +175,7 @@ func TestReplicas(t *testing.T) {
 		if a == nil || b == nil {
 			t.FailNow()
 		}
+		replicas = append(replicas, a, b)
 		return a, b
 	}
 	mint := func(sub, client string) string {

@@ -28,7 +28,9 @@ type Record struct {
 	ObjectID string   `json:"oid"`
 	ClientID string   `json:"clientId"`
 	Scopes   []string `json:"scopes"`
-	// Action is what was asked: veeam.organization.sync, graph.job.start...
+	// Action is what was asked: veeam.organization.sync, graph.job.start,
+	// graph.job.pause, graph.job.restart, veeam.organizations.sync (a bulk
+	// sync answered as a whole before the guard).
 	Action string `json:"action"`
 	// Target is the organization id, or <applicationId>/<jobId>.
 	Target         string `json:"target"`
@@ -37,7 +39,8 @@ type Record struct {
 	Started        bool   `json:"started"`
 	PreviousStatus string `json:"previousStatus"`
 	// Decision is what the attempt came to: started, would-start,
-	// would-refuse:<reason>, or the problem slug of a refusal or failure.
+	// would-refuse:<reason>, replayed (an Idempotency-Key's first answer
+	// again), or the problem slug of a refusal or failure.
 	Decision string `json:"decision"`
 	// The backend's answer to the start (or to the call that failed), when
 	// one came back: its HTTP status and request id (Graph's request-id;

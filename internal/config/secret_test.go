@@ -59,6 +59,7 @@ func TestRedactURL(t *testing.T) {
 		{"redis://:pa%40ss@localhost:6379/0", "redis://:******@localhost:6379/0"},
 		{"rediss://user:pa55@redis.example.com:6380/2", "rediss://user:******@redis.example.com:6380/2"},
 		{"rediss://user@redis.example.com", "rediss://user@redis.example.com"},
+		{"rediss://:s3cret-pw@redis.example.com:6380/0", "rediss://:******@redis.example.com:6380/0"},
 		{"rediss://redis.example.com/0?password=pa55&dial_timeout=3s", "rediss://redis.example.com/0?dial_timeout=3s&password=******"},
 		{"%zz:pa55", "******"}, // does not parse: masked whole
 	} {

@@ -24,6 +24,9 @@ const (
 	KindBulkItem     = "bulk_item"
 	KindJobPause     = "job_pause"
 	KindJobRestart   = "job_restart"
+	// KindBulk is a bulk sync refused or replayed as a whole, before its
+	// organizations were read (its items are KindBulkItem).
+	KindBulk = "bulk"
 
 	DecisionStarted    = "started"
 	DecisionBusy       = "busy"
@@ -34,6 +37,16 @@ const (
 	// DecisionUnchanged: the target was already as the action leaves it
 	// (a pause of a Paused job): nothing was sent.
 	DecisionUnchanged = "unchanged"
+	// Answered before the guard: the caller's rate limit refused it, its
+	// Idempotency-Key replayed the first answer, or refused it (another
+	// request with the key, or the first still in flight).
+	DecisionRateLimited         = "rate_limited"
+	DecisionReplayed            = "replayed"
+	DecisionIdempotencyConflict = "idempotency_conflict"
+	// Refused by the gateway itself, nothing sent: its store (Redis) cannot
+	// be reached, or the backend's circuit breaker is open.
+	DecisionStoreUnavailable = "store_unavailable"
+	DecisionCircuitOpen      = "circuit_open"
 )
 
 // The circuit breaker states syncgate_circuit_breaker_state shows, as
@@ -132,11 +145,11 @@ func NewMetrics(version string) *Metrics {
 		}, []string{"backend", "state"}),
 		starts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncgate_start_decisions_total",
-			Help: "Start attempts by kind (organization, job, bulk_item, job_pause, job_restart) and decision (started, unchanged, busy, ineligible, cooldown, failed, dry_run).",
+			Help: "Start attempts (pauses and restarts included) by kind (organization, job, bulk_item, bulk, job_pause, job_restart) and decision (started, unchanged, busy, ineligible, cooldown, failed, dry_run, rate_limited, replayed, idempotency_conflict, store_unavailable, circuit_open).",
 		}, []string{"kind", "decision"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncgate_store_errors_total",
-			Help: "Operations of the claim store (cooldowns, idempotency, rate limits) that failed, by operation.",
+			Help: "Operations of the store (Redis, or memory) that failed because it could not be reached, by what they were for: cooldown (a start's claim), idempotency, ratelimit, readyz.",
 		}, []string{"operation"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncgate_rate_limit_refusals_total",
@@ -245,8 +258,8 @@ func (m *Metrics) SetBreakerState(backend, state string) {
 	}
 }
 
-// ObserveStart counts one start decision of kind (KindOrganization,
-// KindJob, KindBulkItem) and decision (the Decision* constants).
+// ObserveStart counts one start decision of kind (the Kind* constants) and
+// decision (the Decision* constants).
 func (m *Metrics) ObserveStart(kind, decision string) {
 	if m == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -24,7 +25,9 @@ type Server struct {
 	bin  string
 	port int
 	tls  *TLSFiles
-	cmd  *exec.Cmd
+	// password is what clients must AUTH with ("": none).
+	password string
+	cmd      *exec.Cmd
 	done chan struct{}
 }
 
@@ -36,13 +39,18 @@ type TLSFiles struct {
 
 // Start starts redis-server on a free loopback port; it stops when the test
 // ends.
-func Start(t testing.TB) *Server { return start(t, nil) }
+func Start(t testing.TB) *Server { return start(t, nil, "") }
+
+// StartWithPassword starts redis-server requiring password (requirepass):
+// its URL carries the password, as an operator's SYNCGATE_REDIS_URL would,
+// so a test can search the gateway's output for it.
+func StartWithPassword(t testing.TB, password string) *Server { return start(t, nil, password) }
 
 // StartTLS starts redis-server speaking only TLS on a free loopback port,
 // with files's certificate; it stops when the test ends.
-func StartTLS(t testing.TB, files TLSFiles) *Server { return start(t, &files) }
+func StartTLS(t testing.TB, files TLSFiles) *Server { return start(t, &files, "") }
 
-func start(t testing.TB, files *TLSFiles) *Server {
+func start(t testing.TB, files *TLSFiles, password string) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -51,7 +59,7 @@ func start(t testing.TB, files *TLSFiles) *Server {
 		}
 		t.Skip("redis-server is not installed (apt-get install redis-server); CI=true makes this a failure")
 	}
-	s := &Server{t: t, bin: bin, port: freePort(t), tls: files}
+	s := &Server{t: t, bin: bin, port: freePort(t), tls: files, password: password}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -62,10 +70,14 @@ func start(t testing.TB, files *TLSFiles) *Server {
 // Redis outage; a stopped server still fails at once (connection refused).
 func (s *Server) URL() string {
 	const slack = "?dial_timeout=10s&read_timeout=10s&write_timeout=10s&pool_timeout=10s"
-	if s.tls != nil {
-		return fmt.Sprintf("rediss://localhost:%d/0%s", s.port, slack)
+	var auth string
+	if s.password != "" {
+		auth = url.UserPassword("", s.password).String() + "@"
 	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0%s", s.port, slack)
+	if s.tls != nil {
+		return fmt.Sprintf("rediss://%slocalhost:%d/0%s", auth, s.port, slack)
+	}
+	return fmt.Sprintf("redis://%s127.0.0.1:%d/0%s", auth, s.port, slack)
 }
 
 // Addr is the server's host:port.
@@ -84,6 +96,9 @@ func (s *Server) Start() {
 	if s.tls != nil {
 		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(s.port), "--tls-auth-clients", "no",
 			"--tls-cert-file", s.tls.CertFile, "--tls-key-file", s.tls.KeyFile, "--tls-ca-cert-file", s.tls.CAFile)
+	}
+	if s.password != "" {
+		args = append(args, "--requirepass", s.password)
 	}
 	cmd := exec.Command(s.bin, args...)
 	out, err := cmd.StdoutPipe()
@@ -136,9 +151,13 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
-// answers reports whether the server answers: PING in plain text, or a
-// TLS handshake.
+// answers reports whether the server answers: PING in plain text (AUTH
+// with a password), or a TLS handshake.
 func (s *Server) answers() bool {
+	if s.tls == nil && s.password != "" {
+		line, err := Command(s.Addr(), "AUTH", s.password)
+		return err == nil && line == "+OK"
+	}
 	if s.tls == nil {
 		return ping(s.Addr())
 	}
