@@ -28,7 +28,7 @@ type Server struct {
 	// password is what clients must AUTH with ("": none).
 	password string
 	cmd      *exec.Cmd
-	done chan struct{}
+	done     chan struct{}
 }
 
 // TLSFiles are the PEM files of a TLS redis-server: its certificate and key,
