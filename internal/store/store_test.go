@@ -39,14 +39,22 @@ func (c *clock) advance(d time.Duration) {
 func stores(t *testing.T, f func(t *testing.T, st store.Store)) {
 	t.Run("memory", func(t *testing.T) { f(t, store.NewMemory(nil)) })
 	t.Run("redis", func(t *testing.T) {
-		srv := redistest.Start(t)
-		r, err := store.NewRedis(srv.URL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
+		_, r := redisStore(t)
 		f(t, r)
 	})
+}
+
+// redisStore is a Redis store on a redis-server of its own, both stopped
+// when the test ends.
+func redisStore(t *testing.T) (*redistest.Server, *store.Redis) {
+	t.Helper()
+	srv := redistest.Start(t)
+	r, err := store.NewRedis(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return srv, r
 }
 
 // TestClaimBelongsToItsOwner: a claim is refused while held, with the time
@@ -199,12 +207,7 @@ func TestMemorySweepsExpired(t *testing.T) {
 // TestRedisKeysExpireAndAreNamespaced: entries written through the store
 // live under syncgate: with the time to live asked for.
 func TestRedisKeysExpireAndAreNamespaced(t *testing.T) {
-	srv := redistest.Start(t)
-	r, err := store.NewRedis(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	srv, r := redisStore(t)
 	ctx := context.Background()
 	if ok, _, err := r.Claim(ctx, "cooldown:x", "v", 150*time.Millisecond); err != nil || !ok {
 		t.Fatal(ok, err)
@@ -221,12 +224,7 @@ func TestRedisKeysExpireAndAreNamespaced(t *testing.T) {
 // TestRedisDownAndBack: with Redis stopped every call fails with
 // ErrUnavailable, quickly; started again, the same client works.
 func TestRedisDownAndBack(t *testing.T) {
-	srv := redistest.Start(t)
-	r, err := store.NewRedis(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	srv, r := redisStore(t)
 	ctx := context.Background()
 	if err := r.Ping(ctx); err != nil {
 		t.Fatal(err)

@@ -189,15 +189,27 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 		route = RouteUnmatched
 	}
 	k := requestKey{route: route, method: knownMethod(method), status: status}
+	cached(m, m.requestSeries, k, func() series {
+		return series{m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(status)), m.requestDuration.WithLabelValues(k.route, k.method)}
+	}).observe(d)
+}
+
+// cached is the series of k in seen, made by mk the first time.
+func cached[K comparable](m *Metrics, seen map[K]series, k K, mk func() series) series {
 	m.seriesMu.RLock()
-	s, ok := m.requestSeries[k]
+	s, ok := seen[k]
 	m.seriesMu.RUnlock()
 	if !ok {
-		s = series{m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(status)), m.requestDuration.WithLabelValues(k.route, k.method)}
+		s = mk()
 		m.seriesMu.Lock()
-		m.requestSeries[k] = s
+		seen[k] = s
 		m.seriesMu.Unlock()
 	}
+	return s
+}
+
+// observe counts one event that took d.
+func (s series) observe(d time.Duration) {
 	s.count.Inc()
 	s.duration.Observe(d.Seconds())
 }
@@ -219,18 +231,9 @@ func (m *Metrics) ObserveCall(backend, op, outcome string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	k := callKey{backend, op, outcome}
-	m.seriesMu.RLock()
-	s, ok := m.callSeries[k]
-	m.seriesMu.RUnlock()
-	if !ok {
-		s = series{m.upstreamCalls.WithLabelValues(backend, op, outcome), m.upstreamDuration.WithLabelValues(backend, op)}
-		m.seriesMu.Lock()
-		m.callSeries[k] = s
-		m.seriesMu.Unlock()
-	}
-	s.count.Inc()
-	s.duration.Observe(d.Seconds())
+	cached(m, m.callSeries, callKey{backend, op, outcome}, func() series {
+		return series{m.upstreamCalls.WithLabelValues(backend, op, outcome), m.upstreamDuration.WithLabelValues(backend, op)}
+	}).observe(d)
 }
 
 // ObserveToken counts one token acquisition for backend (TokenSuccess or
