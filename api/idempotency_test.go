@@ -234,3 +234,27 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestIdempotencyKeyTTL: an answer is replayed for SYNCGATE_IDEMPOTENCY_TTL
+// and no longer: past it, the same key and request run again.
+func TestIdempotencyKeyTTL(t *testing.T) {
+	e := newEnv(t, func(o *envOptions) {
+		o.cooldown = 0
+		o.vars = map[string]string{"SYNCGATE_IDEMPOTENCY_TTL": "1h"}
+	})
+	start := func() response {
+		return e.do(req{method: "POST", path: jobStartPath + "?force=true", token: e.token, header: withKey("ttl")})
+	}
+	wantStatus(t, start(), http.StatusAccepted)
+	e.clock.Advance(59 * time.Minute)
+	if r := start(); r.status != http.StatusAccepted || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("within the TTL: %d, Idempotent-Replayed %q; want the replay", r.status, r.header.Get("Idempotent-Replayed"))
+	}
+	e.clock.Advance(2 * time.Minute)
+	if r := start(); r.status != http.StatusAccepted || r.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("past the TTL: %d, Idempotent-Replayed %q; want a new start", r.status, r.header.Get("Idempotent-Replayed"))
+	}
+	if n := e.graph.StartCalls(graphsim.AWSJobID); n != 2 {
+		t.Fatalf("Graph starts = %d; want 2 (the first, and the one past the TTL)", n)
+	}
+}

@@ -24,6 +24,8 @@ func TestCLIConventions(t *testing.T) {
 		{args: []string{"--help"}, wantStdout: "syncgate demo"},
 		{args: []string{"help"}, wantStdout: "syncgate demo"},
 		{args: []string{"serve", "-h"}, wantStdout: "SYNCGATE_VEEAM_USERNAME"},
+		// Every setting with its default, as README's table gives it.
+		{args: []string{"serve", "-h"}, wantStdout: "(greater than 0). Default: 24h.\n"},
 		{args: []string{"serve", "--help"}, wantStdout: "Usage: syncgate serve"},
 		{args: []string{"token", "-h"}, wantStdout: "-scopes"},
 		{args: []string{"demo", "-h"}, wantStdout: "-addr"},

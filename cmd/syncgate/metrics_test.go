@@ -64,17 +64,31 @@ func TestServeMetricsAddr(t *testing.T) {
 		}
 		cancel()
 		<-done
-		// JSON logs give durations in seconds.
-		sawAccess := false
+		// JSON logs give durations in seconds: the access line's, the
+		// startup line's settings.
+		sawAccess, sawStart := false, false
 		for line := range strings.Lines(stdout.String()) {
 			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "request" {
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			if rec["msg"] == "starting syncgate" {
+				sawStart = true
+				cfg, _ := rec["config"].(map[string]any)
+				if d, ok := cfg["idempotency_ttl"].(float64); !ok || d != 24*3600 {
+					t.Errorf("startup line's idempotency_ttl %v; want 86400 (seconds)", cfg["idempotency_ttl"])
+				}
+			}
+			if rec["msg"] != "request" {
 				continue
 			}
 			sawAccess = true
 			if d, ok := rec["duration"].(float64); !ok || d < 0 || d > 5 {
 				t.Errorf("access line's duration %v; want seconds", rec["duration"])
 			}
+		}
+		if !sawStart {
+			t.Errorf("no startup line logged:\n%s", stdout.String())
 		}
 		if !sawAccess {
 			t.Errorf("no access line logged:\n%s", stdout.String())

@@ -109,7 +109,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: syncgate serve\n\nConfigured from the environment:")
 		for _, v := range config.Vars() {
-			fmt.Fprintf(fs.Output(), "  %-44s %s\n", v.Name, v.Description)
+			desc := v.Description
+			if v.Default != "" {
+				desc += " Default: " + v.Default + "."
+			}
+			fmt.Fprintf(fs.Output(), "  %-44s %s\n", v.Name, desc)
 		}
 	}
 	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {

@@ -306,7 +306,9 @@ func ParseRateLimit(s string) (n int, per time.Duration, err error) {
 // LogValue is the effective configuration as one log group, secrets masked
 // (the Redis URL keeps everything but its password).
 func (c *Config) LogValue() slog.Value {
-	dur := func(key string, d time.Duration) slog.Attr { return slog.String(key, d.String()) }
+	// Durations as every log line gives them: seconds in JSON, Go's
+	// syntax in text (the handler's choice; see telemetry.SecondsDurations).
+	dur := slog.Duration
 	return slog.GroupValue(
 		slog.String("listen_addr", c.ListenAddr),
 		slog.String("tls_cert_file", c.TLSCertFile),

@@ -705,7 +705,7 @@ func TestLogValue(t *testing.T) {
 			JWT        struct {
 				HMACSecret string   `json:"hmac_secret"`
 				Algorithms []string `json:"algorithms"`
-				Leeway     string   `json:"leeway"`
+				Leeway     time.Duration `json:"leeway"`
 			} `json:"jwt"`
 			Veeam struct {
 				Enabled  bool   `json:"enabled"`
@@ -719,7 +719,7 @@ func TestLogValue(t *testing.T) {
 				GraphHost    string `json:"graph_host"`
 				TokenScope   string `json:"token_scope"`
 			} `json:"graph"`
-			StartCooldown string `json:"start_cooldown"`
+			StartCooldown time.Duration `json:"start_cooldown"`
 		} `json:"config"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
@@ -731,7 +731,6 @@ func TestLogValue(t *testing.T) {
 		{"redis_url", got.RedisURL, "rediss://cache-user:******@redis.internal:6380/2"},
 		{"jwt.hmac_secret", got.JWT.HMACSecret, "******"},
 		{"jwt.algorithms", strings.Join(got.JWT.Algorithms, ","), "HS256"},
-		{"jwt.leeway", got.JWT.Leeway, "1m0s"},
 		{"veeam.url", got.Veeam.URL, "https://vb365.example.com:4443"},
 		{"veeam.password", got.Veeam.Password, "******"},
 		{"graph.credential", got.Graph.Credential, "secret"},
@@ -739,11 +738,15 @@ func TestLogValue(t *testing.T) {
 		{"graph.client_certificate_password", got.Graph.CertPassword, "******"},
 		{"graph.graph_host", got.Graph.GraphHost, "https://graph.microsoft.com"},
 		{"graph.token_scope", got.Graph.TokenScope, "https://graph.microsoft.com/.default"},
-		{"start_cooldown", got.StartCooldown, "1m0s"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.field, tt.got, tt.want)
 		}
+	}
+	// Durations are slog durations, which serve's JSON log writes in
+	// seconds like every other line's (cmd/syncgate's TestServeMetricsAddr).
+	if got.JWT.Leeway != time.Minute || got.StartCooldown != time.Minute {
+		t.Errorf("jwt.leeway %v, start_cooldown %v; want 1m as slog durations", got.JWT.Leeway, got.StartCooldown)
 	}
 	if !got.Veeam.Enabled {
 		t.Error("veeam.enabled = false")
