@@ -703,8 +703,8 @@ func TestLogValue(t *testing.T) {
 			ListenAddr string `json:"listen_addr"`
 			RedisURL   string `json:"redis_url"`
 			JWT        struct {
-				HMACSecret string   `json:"hmac_secret"`
-				Algorithms []string `json:"algorithms"`
+				HMACSecret string        `json:"hmac_secret"`
+				Algorithms []string      `json:"algorithms"`
 				Leeway     time.Duration `json:"leeway"`
 			} `json:"jwt"`
 			Veeam struct {
