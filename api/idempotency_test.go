@@ -203,6 +203,10 @@ func TestRedisDownStartsFailClosed(t *testing.T) {
 	m := e.metrics()
 	wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": "organization", "decision": "store_unavailable"}, 2)
 	wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": "job", "decision": "store_unavailable"}, 2)
+	// The rate limit could not count the 4 starts and 2 reads (they went
+	// through unlimited), and /readyz could not reach the store once.
+	wantMetric(t, m, "syncgate_store_errors_total", map[string]string{"operation": "ratelimit"}, 6)
+	wantMetric(t, m, "syncgate_store_errors_total", map[string]string{"operation": "readyz"}, 1)
 	if logs := e.logs.String(); !strings.Contains(logs, "store-unavailable") || strings.Contains(logs, redis.URL()) {
 		t.Errorf("the 503 is not logged, or the log quotes the Redis URL")
 	}
