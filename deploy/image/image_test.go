@@ -118,7 +118,17 @@ func TestImage(t *testing.T) {
 
 	ctr := strings.TrimSpace(b.run("from", "--pull-never", imageName))
 	t.Run("version", func(t *testing.T) {
-		out := b.run("run", "--isolation", "chroot", ctr, "--", "/syncgate", "version")
+		// buildah run under chroot isolation now and then hands back none of
+		// a short-lived command's output, with exit status 0 (seen once in
+		// a few runs on a loaded machine): an empty output is asked again,
+		// any other wrong output fails at once.
+		var out string
+		for attempt := 1; attempt <= 3; attempt++ {
+			if out = b.run("run", "--isolation", "chroot", ctr, "--", "/syncgate", "version"); out != "" {
+				break
+			}
+			t.Logf("attempt %d: buildah run gave no output", attempt)
+		}
 		if want := "syncgate " + version + "\n"; out != want {
 			t.Errorf("syncgate version printed %q, want %q", out, want)
 		}
