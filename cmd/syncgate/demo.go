@@ -180,6 +180,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	syncTime := fs.Duration("sync-duration", 8*time.Second, "how long a simulated Veeam sync takes from Queued to Success")
 	corsOrigins := fs.String("cors-origins", "", "browser origins allowed to call the gateway (SYNCGATE_CORS_ORIGINS), such as http://localhost:3000 for a portal in development")
+	rateLimit := fs.String("rate-limit", "", "requests each caller may make, N/s, N/m or N/h (SYNCGATE_RATE_LIMIT); empty: no limit")
 	if help, err := parseFlags(fs, args, stdout, stderr); help || err != nil {
 		return err
 	}
@@ -231,6 +232,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if *corsOrigins != "" {
 		env["SYNCGATE_CORS_ORIGINS"] = *corsOrigins
+	}
+	if *rateLimit != "" {
+		env["SYNCGATE_RATE_LIMIT"] = *rateLimit
 	}
 	cfg, err := config.Load(envMap(env))
 	if err != nil {

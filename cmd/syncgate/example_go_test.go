@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,10 +15,10 @@ import (
 // bannerDemo runs `syncgate demo` (syncs lasting syncTime) until the test
 // ends and returns the gateway's address and the every-scope token its
 // banner prints.
-func bannerDemo(t *testing.T, syncTime string) (base, token string) {
+func bannerDemo(t *testing.T, syncTime string, flags ...string) (base, token string) {
 	t.Helper()
 	stdout, stderr, _, done, runErr := startRun(t, map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()},
-		"demo", "-addr", "127.0.0.1:0", "-sync-duration", syncTime)
+		append([]string{"demo", "-addr", "127.0.0.1:0", "-sync-duration", syncTime}, flags...)...)
 	waitFor(t, "the demo banner", 20*time.Second, func() bool {
 		select {
 		case <-done:
@@ -108,6 +109,37 @@ func TestGoExample(t *testing.T) {
 		}
 		if !strings.Contains(out, "409 urn:syncgate:problem:already-running") {
 			t.Errorf("output does not show the 409 and its problem type")
+		}
+	})
+
+	t.Run("rate limited", func(t *testing.T) {
+		// A gateway allowing each caller 3 requests a second: the quota is
+		// spent, so the start is refused 429 rate-limited (nothing started);
+		// the program asks again with the same key once Retry-After has
+		// passed, and any read refused the same way is read again.
+		base, token := bannerDemo(t, "1s", "-rate-limit", "3/s")
+		var out strings.Builder
+		opts := orgsync.Options{URL: base, Token: token, Organization: veeamsim.FabrikamID, IdempotencyKey: "fabrikam-rl", Timeout: 30 * time.Second}
+		for spent := false; !spent; {
+			req, _ := http.NewRequest("GET", base+"/organizations", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			spent = resp.StatusCode == http.StatusTooManyRequests
+		}
+		res, err := orgsync.Run(context.Background(), opts, &out)
+		t.Logf("output:\n%s", out.String())
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if !res.Started || res.Final != "Success" {
+			t.Errorf("result %+v; want started after the refusal, then Success", res)
+		}
+		if !strings.Contains(out.String(), "429 urn:syncgate:problem:rate-limited") || !strings.Contains(out.String(), "202 Accepted") {
+			t.Errorf("output does not show the 429 rate-limited refusal, then the 202")
 		}
 	})
 

@@ -190,7 +190,17 @@ func wait(ctx context.Context, client *syncgate.ClientWithResponses, org uuid.UU
 				return errors.New(msg)
 			}
 		default:
-			if p := problemOf(resp); p != nil {
+			p := problemOf(resp)
+			if p != nil && p.Type == typeRateLimited {
+				// Over this caller's rate limit: read again when its quota refills.
+				delay := retryAfter(resp.HTTPResponse, time.Second)
+				fmt.Fprintf(out, "%d %s: reading again in %s\n", p.Status, p.Type, delay)
+				if err := sleep(ctx, delay); err != nil {
+					return fmt.Errorf("the sync is still %s: gave up waiting", orNone(res.Final))
+				}
+				continue
+			}
+			if p != nil {
 				return fmt.Errorf("read the sync state: %s (%s)", detail(p), p.Type)
 			}
 			return fmt.Errorf("read the sync state: %s", resp.Status())
@@ -217,8 +227,8 @@ func problemOf(resp interface{ StatusCode() int }) *syncgate.Problem {
 		}
 	case *syncgate.GetOrganizationSyncResponse:
 		for _, c := range []*syncgate.Problem{r.ApplicationproblemJSON400, r.ApplicationproblemJSON401, r.ApplicationproblemJSON403,
-			r.ApplicationproblemJSON404, r.ApplicationproblemJSON500, r.ApplicationproblemJSON502, r.ApplicationproblemJSON503,
-			r.ApplicationproblemJSON504} {
+			r.ApplicationproblemJSON404, r.ApplicationproblemJSON429, r.ApplicationproblemJSON500, r.ApplicationproblemJSON502,
+			r.ApplicationproblemJSON503, r.ApplicationproblemJSON504} {
 			if c != nil {
 				p = c
 			}
