@@ -226,3 +226,36 @@ func TestJobManageScope(t *testing.T) {
 	r := e.do(req{method: "POST", path: jobURL(graphsim.SlackObjectID, graphsim.SlackJobID) + "/pause", token: e.mint("Provisioning.Admin")})
 	wantStatus(t, r, http.StatusOK)
 }
+
+// TestJobActionsIdempotencyKey: a restart and a pause repeated with their
+// Idempotency-Key are answered with the first answer (Idempotent-Replayed)
+// and reach Graph once; the key with another reset scope is 422.
+func TestJobActionsIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	snow := jobURL(graphsim.ServiceNowObjectID, graphsim.ServiceNowJobID) + "/restart"
+	restart := func(body string) response {
+		return e.do(req{method: "POST", path: snow, token: e.token, body: body, header: withKey("restart-1")})
+	}
+	first := restart(`{"resetScope":["QuarantineState"]}`)
+	wantStatus(t, first, http.StatusAccepted)
+	again := restart(`{"resetScope":["QuarantineState"]}`)
+	wantStatus(t, again, http.StatusAccepted)
+	if again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
+		t.Fatalf("restart repeated with its key: %v %s; want the first answer replayed", again.header, again.body)
+	}
+	if n := len(e.graph.Restarts(graphsim.ServiceNowJobID)); n != 1 {
+		t.Fatalf("%d restarts reached Graph; want 1", n)
+	}
+	wantProblem(t, restart(`{"resetScope":["Full"]}`), http.StatusUnprocessableEntity, api.TypeIdempotencyKeyReuse)
+
+	slack := jobURL(graphsim.SlackObjectID, graphsim.SlackJobID) + "/pause"
+	p1 := e.do(req{method: "POST", path: slack, token: e.token, header: withKey("pause-1")})
+	wantStatus(t, p1, http.StatusOK)
+	p2 := e.do(req{method: "POST", path: slack, token: e.token, header: withKey("pause-1")})
+	if p2.header.Get("Idempotent-Replayed") != "true" || string(p2.body) != string(p1.body) {
+		t.Fatalf("pause repeated with its key: %v %s; want the first answer (changed true) replayed", p2.header, p2.body)
+	}
+	if n := e.graph.PauseCalls(graphsim.SlackJobID); n != 1 {
+		t.Fatalf("%d pauses reached Graph; want 1", n)
+	}
+}
