@@ -772,7 +772,7 @@ func TestReplicasNeedRedis(t *testing.T) {
 			if err == nil {
 				t.Fatal("rendered more than one replica without Redis")
 			}
-			for _, want := range []string{"needs Redis", "redis.url.secretName", "cooldowns", "would start the same sync or job again"} {
+			for _, want := range []string{"needs Redis", "redis.url.secretName", "cooldowns", "Idempotency-Key answers", "would start the same sync or job again"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error does not say %q:\n%v", want, err)
 				}

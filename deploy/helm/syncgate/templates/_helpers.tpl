@@ -216,7 +216,7 @@ reaches the cluster.
 {{- end }}
 {{- $max := include "syncgate.maxReplicas" . | int }}
 {{- if and (gt $max 1) (not .Values.redis.url.secretName) }}
-{{- fail (printf "up to %d replicas can run, which needs Redis: set redis.url.secretName (a Secret holding SYNCGATE_REDIS_URL). Without a Redis shared by the replicas, each keeps its own start cooldowns, so a start repeated on another replica would start the same sync or job again. For a single replica set replicaCount: 1 and autoscaling.enabled: false." $max) }}
+{{- fail (printf "up to %d replicas can run, which needs Redis: set redis.url.secretName (a Secret holding SYNCGATE_REDIS_URL). Without a Redis shared by the replicas, each keeps its own start cooldowns, Idempotency-Key answers and rate-limit counts, so a start repeated on another replica would start the same sync or job again. For a single replica set replicaCount: 1 and autoscaling.enabled: false." $max) }}
 {{- end }}
 {{- if and .Values.autoscaling.enabled (gt (.Values.autoscaling.minReplicas | int) (.Values.autoscaling.maxReplicas | int)) }}
 {{- fail "autoscaling.minReplicas is above autoscaling.maxReplicas" }}
