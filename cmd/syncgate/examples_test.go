@@ -113,10 +113,10 @@ func TestExamples(t *testing.T) {
 	})
 
 	t.Run("ansible", func(t *testing.T) {
-		playbook := func(org string) (string, error) {
+		playbook := func(org string, extra ...string) (string, error) {
 			return command(t, 5*time.Minute, repoRoot, []string{"ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0"},
-				"ansible-playbook", "-i", "localhost,", "examples/ansible/sync-organization.yml",
-				"-e", "syncgate_url="+base, "-e", "syncgate_token="+token, "-e", "organization_id="+org)
+				"ansible-playbook", append([]string{"-i", "localhost,", "examples/ansible/sync-organization.yml",
+					"-e", "syncgate_url=" + base, "-e", "syncgate_token=" + token, "-e", "organization_id=" + org}, extra...)...)
 		}
 		recap := func(t *testing.T, out string) string {
 			t.Helper()
@@ -146,6 +146,19 @@ func TestExamples(t *testing.T) {
 		}
 		if got := recap(t, out); !strings.Contains(got, " changed=0 ") || !strings.Contains(got, " failed=0 ") {
 			t.Errorf("rerun's recap %q; want changed=0, failed=0", got)
+		}
+		// Another key (another run the same minute): the start's cooldown
+		// answers 429 cooldown, which the play reads by its type as "a sync
+		// was just started", not as a failure: nothing changes.
+		out, err = playbook(veeamsim.ContosoID, "-e", "idempotency_key=another-run")
+		if err != nil {
+			t.Fatalf("run with another key: %v", err)
+		}
+		if got := recap(t, out); !strings.Contains(got, " changed=0 ") || !strings.Contains(got, " failed=0 ") {
+			t.Errorf("recap with another key %q; want changed=0, failed=0", got)
+		}
+		if !strings.Contains(out, "429 urn:syncgate:problem:cooldown") {
+			t.Errorf("the run with another key does not show the 429 cooldown")
 		}
 
 		// An organization Veeam cannot synchronize fails the play with the
