@@ -29,6 +29,7 @@ import (
 	"github.com/syncgate/syncgate/internal/sim"
 	"github.com/syncgate/syncgate/internal/sim/graphsim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
+	"github.com/syncgate/syncgate/internal/telemetry"
 )
 
 const (
@@ -98,7 +99,8 @@ func newEnv(t *testing.T, opts ...func(*envOptions)) *env {
 	t.Cleanup(cancel)
 	e := &env{t: t, clock: sim.NewFakeClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), logs: &logBuffer{},
 		auditFile: filepath.Join(t.TempDir(), "audit.jsonl"), veeamSeen: &seenRequests{}, graphSeen: &seenRequests{}, loginSeen: &seenRequests{}}
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// As serve logs JSON: durations in seconds.
+	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: telemetry.SecondsDurations}))
 
 	ca, err := sim.NewCA()
 	if err != nil {

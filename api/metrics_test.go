@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"reflect"
 	"strings"
@@ -170,6 +171,7 @@ func TestStartFlowsAuditAndMetrics(t *testing.T) {
 		if d, ok := got["duration"].(float64); !ok || d < 0 || d > 30 {
 			t.Errorf("%s: audit duration %v; want seconds", f.name, got["duration"])
 		}
+		fileDuration, _ := got["duration"].(float64)
 		delete(got, "time")
 		delete(got, "duration")
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -184,6 +186,10 @@ func TestStartFlowsAuditAndMetrics(t *testing.T) {
 			if !reflect.DeepEqual(logged[i][k], v) {
 				t.Errorf("%s: audit line's %s = %v; want %v", f.name, k, logged[i][k], v)
 			}
+		}
+		// Its duration in seconds too, as the file gives it.
+		if d, ok := logged[i]["duration"].(float64); !ok || math.Abs(d-fileDuration) > 1e-6 {
+			t.Errorf("%s: audit line's duration %v; want the file's %v (seconds)", f.name, logged[i]["duration"], fileDuration)
 		}
 	}
 	wantStatus(t, e.post("/organizations/sync?dryRun=true", `{"full":true}`), http.StatusOK) // 6 bulk items

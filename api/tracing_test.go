@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -158,9 +159,21 @@ func TestTraceparentPassedOnWhenTracingIsOff(t *testing.T) {
 	e := newEnv(t)
 	const traceID = "5bf92f3577b34da6a3ce929d0e0e4736"
 	tp := "00-" + traceID + "-00f067aa0ba902b7-01"
+	mark := len(e.logs.String())
 	r := e.do(req{method: "POST", path: "/organizations/" + veeamsim.ContosoID + "/sync", token: e.token,
 		header: map[string]string{"traceparent": tp, "X-Request-ID": "trace-off-1"}})
 	wantStatus(t, r, http.StatusAccepted)
+	// Every line the gateway logged while it served the request (at debug:
+	// the adapter's calls, the Veeam login) is that request's.
+	for line := range strings.Lines(e.logs.String()[mark:]) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line does not parse: %v: %s", err, line)
+		}
+		if rec["requestId"] != "trace-off-1" {
+			t.Errorf("a line logged during the request lacks its requestId: %s", line)
+		}
+	}
 	got := e.veeamSeen.traces()
 	if len(got) == 0 {
 		t.Fatal("Veeam received no traceparent")
