@@ -235,8 +235,8 @@ func run(ctx context.Context, o options) error {
 		if err != nil {
 			return m, err
 		}
-		logf("%-8s %-5s round %d c=%-3d %8.0f req/s  p99 %-8s cpu %6.1f µs/req  backend calls/req %.2f  new conns %d",
-			s.target, s.path, round, conns, m.wrk.RPS(), m.wrk.P99, m.cpuPerReq, m.backendCallsPerReq, m.newConns)
+		logf("%-8s %-5s round %d c=%-3d %8.0f req/s  p99 %-8s cpu %6.1f µs/req  backend calls/req %.2f  new conns %d (+%d redialled)",
+			s.target, s.path, round, conns, m.wrk.RPS(), m.wrk.P99, m.cpuPerReq, m.backendCallsPerReq, m.newConns, m.redialled)
 		return m, nil
 	}
 	for round := 1; round <= o.rounds; round++ {
@@ -319,7 +319,8 @@ type measurement struct {
 	cpuPerReq          float64 // µs of the target's CPU per request (0 for direct)
 	backendCPUPerReq   float64
 	backendCallsPerReq float64
-	newConns           int64 // backend connections opened during the measured run
+	newConns           int64 // backend connections opened during the measured run, after its first settleAfter
+	redialled          int64 // backend connections opened in its first settleAfter (see measure)
 	tokenRequests      int64 // token requests during the measured run, all clients
 	peakRSS            int64 // bytes; VmHWM over the measured run when resettable
 	peakRSSWindow      bool  // peakRSS covers the measured run only
@@ -353,8 +354,27 @@ func (s scenario) measure(ctx context.Context, o options, conns int, d time.Dura
 	if err != nil {
 		return m, err
 	}
+	// The backend's connection counter once the run has settled: wrk ends
+	// each run by closing its connections, and the gateway's calls then in
+	// flight are cancelled, which closes their backend connections; the
+	// next run's first requests open them again. Those are counted apart
+	// (redialled); newConns is what the steady load opened after them.
+	settled := make(chan int64, 1)
+	go func() {
+		select {
+		case <-time.After(settleAfter):
+		case <-ctx.Done():
+		}
+		st, err := stats.get(ctx)
+		if err != nil {
+			settled <- -1
+			return
+		}
+		settled <- st.GraphNewConns
+	}()
 	res, err := runWrk(ctx, l)
 	m.wrk = res
+	atSettle := <-settled
 	if err != nil {
 		return m, err
 	}
@@ -375,6 +395,10 @@ func (s scenario) measure(ctx context.Context, o options, conns int, d time.Dura
 		m.backendCallsPerReq = float64(calls) / float64(res.Requests)
 	}
 	m.newConns = after.GraphNewConns - before.GraphNewConns
+	if atSettle >= before.GraphNewConns && d > settleAfter {
+		m.redialled = atSettle - before.GraphNewConns
+		m.newConns = after.GraphNewConns - atSettle
+	}
 	m.tokenRequests = after.tokens() - before.tokens()
 	if res.StatusErrors > 0 || res.SocketErrors > 0 {
 		return m, fmt.Errorf("%s %s: %d answers with an unexpected status and %d socket errors during the run", s.target, s.path, res.StatusErrors, res.SocketErrors)
@@ -384,6 +408,10 @@ func (s scenario) measure(ctx context.Context, o options, conns int, d time.Dura
 	}
 	return m, nil
 }
+
+// settleAfter is how long into a measured run backend connections opened
+// count as redialled rather than new (see measure).
+const settleAfter = time.Second
 
 func perReq(d time.Duration, n int64) float64 {
 	if n == 0 {
