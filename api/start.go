@@ -232,6 +232,7 @@ func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err
 		if p.Scopes != nil {
 			rec.Scopes = p.Scopes
 		}
+		rec.ScopesJSON = p.ScopesJSON()
 	}
 	switch {
 	case err != nil:

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/go-playground/validator/v10"
 
@@ -196,36 +197,30 @@ func (b binder) query(r *http.Request, dst any) error {
 		return validationProblem([]FieldError{{Field: "(query)", Rule: "syntax", Message: "is not a valid URL query: " + err.Error()}})
 	}
 	rv := reflect.ValueOf(dst).Elem()
-	rt := rv.Type()
-	known := map[string]bool{}
+	meta := queryMetaOf(rv.Type())
 	var errs []FieldError
-	for i := range rt.NumField() {
-		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("query"), ",")
-		if name == "" {
-			continue
-		}
-		known[name] = true
-		vals, ok := q[name]
+	for _, qf := range meta.fields {
+		vals, ok := q[qf.name]
 		if !ok {
 			continue
 		}
 		if len(vals) > 1 {
-			errs = append(errs, FieldError{Field: name, Rule: "single", Message: "must be given once"})
+			errs = append(errs, FieldError{Field: qf.name, Rule: "single", Message: "must be given once"})
 			continue
 		}
-		f := rv.Field(i)
+		f := rv.Field(qf.index)
 		switch f.Kind() {
 		case reflect.Int:
 			n, err := strconv.Atoi(vals[0])
 			if err != nil {
-				errs = append(errs, FieldError{Field: name, Rule: "type", Message: "must be an integer"})
+				errs = append(errs, FieldError{Field: qf.name, Rule: "type", Message: "must be an integer"})
 				continue
 			}
 			f.SetInt(int64(n))
 		case reflect.Bool:
 			b, err := strconv.ParseBool(vals[0])
 			if err != nil {
-				errs = append(errs, FieldError{Field: name, Rule: "type", Message: "must be true or false"})
+				errs = append(errs, FieldError{Field: qf.name, Rule: "type", Message: "must be true or false"})
 				continue
 			}
 			f.SetBool(b)
@@ -233,19 +228,74 @@ func (b binder) query(r *http.Request, dst any) error {
 			f.SetString(vals[0])
 		}
 	}
-	errs = append(errs, unknownParams(q, known)...)
-	if err := b.validate(dst); err != nil {
-		var p *Problem
-		if !errors.As(err, &p) {
-			return err
+	errs = append(errs, unknownParams(q, meta.known)...)
+	if meta.rules {
+		if err := b.validate(dst); err != nil {
+			var p *Problem
+			if !errors.As(err, &p) {
+				return err
+			}
+			errs = append(errs, p.Errors...)
 		}
-		errs = append(errs, p.Errors...)
 	}
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 		return validationProblem(errs)
 	}
 	return nil
+}
+
+// queryMeta is what binder.query reads of a query struct's type, read once
+// per type rather than per request.
+type queryMeta struct {
+	fields []queryField    // the fields with a query tag
+	known  map[string]bool // their names; read only
+	rules  bool            // the validator has something to check
+}
+
+type queryField struct {
+	index int
+	name  string
+}
+
+var queryMetas sync.Map // reflect.Type → *queryMeta
+
+func queryMetaOf(t reflect.Type) *queryMeta {
+	if m, ok := queryMetas.Load(t); ok {
+		return m.(*queryMeta)
+	}
+	m := &queryMeta{known: map[string]bool{}, rules: hasRules(t)}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("query"), ",")
+		if name == "" {
+			continue
+		}
+		m.known[name] = true
+		m.fields = append(m.fields, queryField{index: i, name: name})
+	}
+	queryMetas.Store(t, m)
+	return m
+}
+
+// hasRules reports whether the validator could find anything wrong in a
+// struct of type t: a field with a validate tag, or one it would descend
+// into (anything but a bool, number or string). A struct of plain flags
+// without rules (startQuery) skips the validator's walk.
+func hasRules(t reflect.Type) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Tag.Get("validate") != "" {
+			return true
+		}
+		switch f.Type.Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64, reflect.String:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // collect returns the problem a request's parts (path, query, body) add up

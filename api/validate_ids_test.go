@@ -2,6 +2,8 @@ package api
 
 import (
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"strings"
@@ -53,5 +55,25 @@ func TestJobPathRules(t *testing.T) {
 	want := map[string]string{"ApplicationID": "guid", "JobID": "jobid"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("jobPath's validate tags are %v; pathJob's fast path checks %v: change both together", got, want)
+	}
+}
+
+// TestQueryRules: the validator's walk is skipped only for a query of plain
+// values without rules; a query with rules is still checked.
+func TestQueryRules(t *testing.T) {
+	if hasRules(reflect.TypeFor[startQuery]()) {
+		t.Error("startQuery (two flags, no rules) has rules")
+	}
+	if !hasRules(reflect.TypeFor[pageQuery]()) {
+		t.Error("pageQuery (limit and offset with min/max) has no rules")
+	}
+	if !hasRules(reflect.TypeFor[struct{ Nested struct{ X int } }]()) {
+		t.Error("a struct the validator would descend into has no rules")
+	}
+	b := newBinder()
+	r := httptest.NewRequest(http.MethodGet, "/?limit=0&offset=-1", nil)
+	var q pageQuery
+	if err := b.query(r, &q); err == nil {
+		t.Errorf("limit=0&offset=-1 passed: %+v", q)
 	}
 }

@@ -170,6 +170,7 @@ func (g *benchGateway) runParallel(b *testing.B, method, url, token string, want
 	conns := g.backendConns.Load()
 	b.SetParallelism(4)
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -178,6 +179,10 @@ func (g *benchGateway) runParallel(b *testing.B, method, url, token string, want
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(g.backendConns.Load()-conns), "backend-conns")
+	// CPU time (user + system, all threads: client, syncgate and backend)
+	// per request: unlike ns/op, it does not grow when other processes
+	// share the machine's cores.
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // BenchmarkJobRead is an authenticated GET /applications/{app}/jobs/{job}:

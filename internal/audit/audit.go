@@ -28,6 +28,10 @@ type Record struct {
 	ObjectID string   `json:"oid"`
 	ClientID string   `json:"clientId"`
 	Scopes   []string `json:"scopes"`
+	// ScopesJSON, when not nil, is Scopes already encoded as a JSON array
+	// (the principal's, made once per token), which the log line then uses
+	// rather than encoding Scopes again. It must encode the same list.
+	ScopesJSON json.RawMessage `json:"-"`
 	// Action is what was asked: veeam.organization.sync, graph.job.start,
 	// graph.job.pause, graph.job.restart, veeam.organizations.sync (a bulk
 	// sync answered as a whole before the guard).
@@ -90,15 +94,22 @@ func Open(path string, logger *slog.Logger, onFileError func()) (*Log, error) {
 // JSON line appended and synced to disk before Write returns. A record the
 // file could not take is logged as an error, in full, and reported.
 func (l *Log) Write(ctx context.Context, rec Record) {
-	attrs := []slog.Attr{
+	var scopes any = rec.Scopes
+	if rec.ScopesJSON != nil {
+		scopes = rec.ScopesJSON
+	}
+	// Room for every attribute, so that the list is made once (on the
+	// stack: LogAttrs copies it into the record).
+	attrs := make([]slog.Attr, 0, 14)
+	attrs = append(attrs,
 		slog.String("action", rec.Action), slog.String("target", rec.Target),
 		slog.Bool("dryRun", rec.DryRun), slog.Bool("force", rec.Force), slog.Bool("started", rec.Started),
 		slog.String("previousStatus", rec.PreviousStatus),
 		slog.Duration("duration", time.Duration(rec.Duration*float64(time.Second))),
 		slog.String("sub", rec.Subject), slog.String("oid", rec.ObjectID),
-		slog.String("clientId", rec.ClientID), slog.Any("scopes", rec.Scopes),
+		slog.String("clientId", rec.ClientID), slog.Any("scopes", scopes),
 		slog.String("decision", rec.Decision),
-	}
+	)
 	if rec.UpstreamStatus != 0 {
 		attrs = append(attrs, slog.Int("upstreamStatus", rec.UpstreamStatus))
 	}

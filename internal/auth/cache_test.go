@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // clock is a settable time for a verifier's checks and cache.
@@ -197,3 +198,23 @@ func BenchmarkTokenCheck(b *testing.B) {
 		})
 	}
 }
+
+// TestPrincipalScopesJSON: the scopes' JSON made once per verified token is
+// the list itself, as the log handler writes it (no HTML escaping), and "[]"
+// for none.
+func TestPrincipalScopesJSON(t *testing.T) {
+	c := &claims{Scp: stringList{"SyncJobs.Read", `a<b>&"c"`}, Roles: stringList{"SyncJobs.Read"}}
+	if got, want := string(c.principal().ScopesJSON()), `["SyncJobs.Read","a<b>&\"c\""]`; got != want {
+		t.Errorf("ScopesJSON = %s, want %s", got, want)
+	}
+	if got := string((&claims{}).principal().ScopesJSON()); got != "[]" {
+		t.Errorf("ScopesJSON without scopes = %s, want []", got)
+	}
+	if got := string((&Principal{Scopes: []string{"x"}}).ScopesJSON()); got != `["x"]` {
+		t.Errorf("ScopesJSON of a principal made elsewhere = %s, want [\"x\"]", got)
+	}
+}
+
+// ignoreCache compares principals by what they say (their exported fields),
+// not by the scopes' JSON made for the audit log (TestPrincipalScopesJSON).
+var ignoreCache = cmpopts.IgnoreUnexported(Principal{})

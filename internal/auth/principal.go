@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,32 @@ type Principal struct {
 	// Scopes is the union, without duplicates, of scp (Entra delegated
 	// tokens), scope (RFC 9068) and roles (Entra app-only tokens).
 	Scopes []string
+
+	// scopesJSON is Scopes as a JSON array, made once when the token is
+	// verified (the token cache shares the principal between requests), for
+	// the audit record of every start.
+	scopesJSON json.RawMessage
+}
+
+// ScopesJSON is Scopes as a JSON array ("[]" for none). A principal from a
+// verified token has it made already; any other is encoded here.
+func (p *Principal) ScopesJSON() json.RawMessage {
+	if p.scopesJSON != nil {
+		return p.scopesJSON
+	}
+	return scopesJSON(p.Scopes)
+}
+
+// scopesJSON encodes scopes as the JSON log handler would (no HTML escaping).
+func scopesJSON(scopes []string) json.RawMessage {
+	if scopes == nil {
+		scopes = []string{}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(scopes) // a []string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // HasScope reports whether the principal holds scope (exact match).
@@ -71,6 +98,7 @@ func (c *claims) principal() *Principal {
 			}
 		}
 	}
+	p.scopesJSON = scopesJSON(p.Scopes)
 	return p
 }
 
