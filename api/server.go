@@ -130,6 +130,9 @@ type server struct {
 	// startRoutes is what each POST route pattern starts (filled by
 	// addRoutes, read-only once serving).
 	startRoutes map[string]startRoute
+	// untraced: Tracer records nothing (the no-op tracer, tracing off), so
+	// a start makes no span and builds none of its attributes.
+	untraced bool
 }
 
 // NewServer returns the gateway's HTTP handler.
@@ -163,6 +166,7 @@ func NewServer(cfg Config) http.Handler {
 		cfg.WaitPoll = DefaultWaitPoll
 	}
 	s := &server{Config: cfg, bind: newBinder(), watch: newSyncWatch(cfg.WaitPoll), startRoutes: map[string]startRoute{}}
+	_, s.untraced = cfg.Tracer.(tracenoop.Tracer)
 	r := chi.NewRouter()
 	r.Use(cfg.Trace, requestID, recoverer(cfg.Logger, s.fail), accessLog(cfg.Logger, cfg.Metrics), securityHeaders, corsHandler(cfg.CORSOrigins), limitBody(s.fail))
 	r.NotFound(s.handler(func(w http.ResponseWriter, r *http.Request) error {

@@ -104,9 +104,12 @@ type startResult struct {
 func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, error) {
 	begin := time.Now()
 	res := startResult{RequestID: requestIDFrom(ctx)}
-	gctx, span := s.Tracer.Start(ctx, "guard "+spec.Action, trace.WithAttributes(
-		attribute.String("syncgate.target", spec.ID), attribute.Bool("syncgate.dry_run", spec.Query.DryRun),
-		attribute.Bool("syncgate.force", spec.Query.Force)))
+	gctx, span := ctx, trace.Span(nil)
+	if !s.untraced {
+		gctx, span = s.Tracer.Start(ctx, "guard "+spec.Action, trace.WithAttributes(
+			attribute.String("syncgate.target", spec.ID), attribute.Bool("syncgate.dry_run", spec.Query.DryRun),
+			attribute.Bool("syncgate.force", spec.Query.Force)))
+	}
 	out, err := s.Guard.Start(gctx, guard.Start{
 		Key:        spec.Key,
 		Force:      spec.Query.Force,
@@ -127,11 +130,13 @@ func (s *server) runStart(ctx context.Context, spec startSpec) (startResult, err
 	res.Outcome = out
 	err = about(spec.Target, err)
 	res.Decision = decision(spec, res, err)
-	span.SetAttributes(attribute.String("syncgate.decision", res.Decision))
-	if err != nil {
-		span.SetStatus(codes.Error, res.Decision)
+	if span != nil {
+		span.SetAttributes(attribute.String("syncgate.decision", res.Decision))
+		if err != nil {
+			span.SetStatus(codes.Error, res.Decision)
+		}
+		span.End()
 	}
-	span.End()
 	s.Metrics.ObserveStart(spec.Kind, metricDecision(spec, res, err, false))
 	if errors.Is(err, store.ErrUnavailable) {
 		s.Metrics.StoreError("cooldown")
