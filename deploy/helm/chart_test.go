@@ -823,6 +823,9 @@ func TestRefusedValues(t *testing.T) {
 		{"number for the idempotency TTL", minimal, []string{"config.idempotencyTTL=0"}, "idempotencyTTL"},
 		{"veeam without password", minimal, []string{"config.veeam.url=https://vb365.example.com:4443", "config.veeam.username=svc"}, "config.veeam.password.secretName"},
 		{"certificate without a certificate", minimal, []string{"config.graph.credential=certificate"}, "config.graph.clientCertificate.secretName"},
+		{"client secret without the app's ids", minimal, []string{"config.graph.credential=secret", "config.graph.clientSecret.secretName=graph"}, "config.graph.tenantId and config.graph.clientId"},
+		{"certificate without the client id", minimal, []string{"config.graph.credential=certificate", "config.graph.clientCertificate.secretName=cert",
+			"config.graph.tenantId=contoso.onmicrosoft.com"}, "config.graph.tenantId and config.graph.clientId"},
 		{"service monitor without metrics", minimal, []string{"metrics.serviceMonitor.enabled=true", "metrics.enabled=false"}, "needs metrics.enabled"},
 		// The schema: a misspelt value is an error, not silently ignored.
 		{"misspelt value", minimal, []string{"config.jwt.issuer=x"}, "issuer"},

@@ -230,6 +230,9 @@ reaches the cluster.
 {{- if and (eq $c.graph.credential "secret") (not $c.graph.clientSecret.secretName) }}
 {{- fail "config.graph.credential is secret: set config.graph.clientSecret.secretName" }}
 {{- end }}
+{{- if and (or (eq $c.graph.credential "secret") (eq $c.graph.credential "certificate")) (or (not $c.graph.tenantId) (not $c.graph.clientId)) }}
+{{- fail (printf "config.graph.credential is %s: config.graph.tenantId and config.graph.clientId (the app registration's tenant and client id) are required too" $c.graph.credential) }}
+{{- end }}
 {{- if and (include "syncgate.workloadIdentity" .) (not .Values.serviceAccount.create) (not .Values.serviceAccount.name) }}
 {{- fail "config.graph.credential is workload-identity: the pods need their own ServiceAccount (serviceAccount.create or serviceAccount.name), the subject of the federated credential" }}
 {{- end }}
