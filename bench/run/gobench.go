@@ -21,6 +21,9 @@ type goBench struct {
 	BytesPerOp        int64
 	AllocsPerOp       int64
 	HasMem, HasAllocs bool
+	// CPUPerOp is the process CPU µs per op the end-to-end benchmarks
+	// report (cpu-µs/op); 0 when the benchmark does not.
+	CPUPerOp float64
 }
 
 // benchPackages lists the packages ("./api", ...) whose tests declare a
@@ -117,6 +120,8 @@ func parseGoBench(out string) []goBench {
 			case "allocs/op":
 				b.AllocsPerOp, _ = strconv.ParseInt(v, 10, 64)
 				b.HasAllocs = true
+			case "cpu-µs/op":
+				b.CPUPerOp, _ = strconv.ParseFloat(v, 64)
 			}
 		}
 		if ok {

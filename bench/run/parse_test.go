@@ -60,7 +60,7 @@ BenchmarkTokenCheck/cold-2         	    4000	    290000 ns/op	    5120 B/op	    
 BenchmarkTokenCheck/cached-2       	 2000000	       612.5 ns/op	      0 B/op	       0 allocs/op
 PASS
 pkg: github.com/syncgate/syncgate/api
-BenchmarkJobRead-2   	   10000	    120000 ns/op	   20000 B/op	     180 allocs/op
+BenchmarkJobRead-2   	   10000	    120000 ns/op	         0 backend-conns	       102.8 cpu-µs/op	   20000 B/op	     180 allocs/op
 ok  	github.com/syncgate/syncgate/api	3.1s
 `
 	res := parseGoBench(out)
@@ -72,7 +72,7 @@ ok  	github.com/syncgate/syncgate/api	3.1s
 		t.Errorf("cached: %+v", c)
 	}
 	r, _ := findBench(res, "BenchmarkJobRead")
-	if r.AllocsPerOp != 180 || r.BytesPerOp != 20000 || r.Pkg != "github.com/syncgate/syncgate/api" {
+	if r.AllocsPerOp != 180 || r.BytesPerOp != 20000 || r.CPUPerOp != 102.8 || r.Pkg != "github.com/syncgate/syncgate/api" {
 		t.Errorf("read: %+v", r)
 	}
 }

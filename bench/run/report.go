@@ -259,14 +259,16 @@ func (r *report) markdown() string {
 	fmt.Fprintf(&b, "\nBackend connections opened over the whole run, warm-ups and checks included: %d (login host: %d).\n", r.final.GraphNewConns, r.final.LoginNewConns)
 
 	if len(r.goBench) > 0 {
-		b.WriteString("\n## Go benchmarks of the hot path\n\n| package | benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|---|\n")
+		b.WriteString("\n## Go benchmarks of the hot path\n\n| package | benchmark | ns/op | CPU µs/op (process) | B/op | allocs/op |\n|---|---|---|---|---|---|\n")
 		for _, g := range r.goBench {
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %d | %d |\n", strings.TrimPrefix(g.Pkg, "github.com/syncgate/syncgate/"), g.Name, g.NsPerOp, g.BytesPerOp, g.AllocsPerOp)
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %s | %d | %d |\n", strings.TrimPrefix(g.Pkg, "github.com/syncgate/syncgate/"), g.Name, g.NsPerOp,
+				orDash(g.CPUPerOp, "%.1f"), g.BytesPerOp, g.AllocsPerOp)
 		}
 		b.WriteString("\n`BenchmarkTokenCheck` is the RS256 verification, cold (cache off) and cached. `BenchmarkRouteJobRead` is the job read through the router, " +
 			"middleware, validation and encoding with the adapter answering from memory. `BenchmarkJobRead`/`BenchmarkJobStart` run client → syncgate (wired by serve, " +
 			"logging as shipped) → backend over loopback in one process; `BenchmarkDirectRead` is the same client and backend without syncgate, so the difference " +
-			"is syncgate's own share (allocations included).\n")
+			"is syncgate's own share (allocations included). Their CPU µs/op is the user + system time of the whole test process (client, syncgate and backend) per request, " +
+			"which other processes' load changes less than ns/op.\n")
 	}
 
 	if strings.TrimSpace(r.findings) != "" {
