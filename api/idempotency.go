@@ -152,8 +152,7 @@ func (s *server) runRecorded(w http.ResponseWriter, r *http.Request, next http.H
 	}
 	if err != nil {
 		// The answer is sent; the record is not: a retry runs again.
-		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "idempotency record not kept",
-			slog.String("requestId", requestIDFrom(r.Context())), slog.Any("error", err))
+		s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "idempotency record not kept", slog.Any("error", err))
 		s.Metrics.StoreError("idempotency")
 	}
 }

@@ -207,6 +207,16 @@ func TestRedisDownStartsFailClosed(t *testing.T) {
 	// through unlimited), and /readyz could not reach the store once.
 	wantMetric(t, m, "syncgate_store_errors_total", map[string]string{"operation": "ratelimit"}, 6)
 	wantMetric(t, m, "syncgate_store_errors_total", map[string]string{"operation": "readyz"}, 1)
+	// The request id once per line (the context logger adds it; a line
+	// adding it too wrote the key twice).
+	for line := range strings.Lines(e.logs.String()) {
+		if n := strings.Count(line, `"requestId":`); n > 1 {
+			t.Errorf("requestId %d times in one line: %s", n, line)
+		}
+	}
+	if !strings.Contains(e.logs.String(), "rate limit not applied") {
+		t.Error("the rate limit's store failure is not logged")
+	}
 	if logs := e.logs.String(); !strings.Contains(logs, "store-unavailable") || strings.Contains(logs, redis.URL()) {
 		t.Errorf("the 503 is not logged, or the log quotes the Redis URL")
 	}

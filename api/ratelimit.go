@@ -38,8 +38,7 @@ func (s *server) rateLimit(next http.Handler) http.Handler {
 		begin := time.Now()
 		n, reset, err := s.Store.Count(r.Context(), "ratelimit:"+digest(caller(r)), limit.Per)
 		if err != nil {
-			s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "rate limit not applied: the store cannot be reached",
-				slog.String("requestId", requestIDFrom(r.Context())), slog.Any("error", err))
+			s.Logger.LogAttrs(r.Context(), slog.LevelWarn, "rate limit not applied: the store cannot be reached", slog.Any("error", err))
 			s.Metrics.StoreError("ratelimit")
 			next.ServeHTTP(w, r)
 			return
