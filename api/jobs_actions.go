@@ -181,7 +181,7 @@ func (s *server) handleRestartJob() http.HandlerFunc {
 // one job are one start for the cooldown.
 func jobRestart(jobs JobStarter, p jobPath, body RestartRequest, q startQuery) startSpec {
 	spec := jobStart(jobs, p, q)
-	spec.Action, spec.Kind = actionJobRestart, telemetry.KindJobRestart
+	spec.Action, spec.Kind, spec.Request = actionJobRestart, telemetry.KindJobRestart, body
 	spec.Run = func(ctx context.Context) (string, error) {
 		restarted, err := jobs.RestartJob(ctx, p.ApplicationID, p.JobID, body.ResetScope)
 		return restarted.RequestID, err

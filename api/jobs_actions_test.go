@@ -189,11 +189,16 @@ func TestJobRestartGuard(t *testing.T) {
 		t.Fatalf("%d refused or dry-run restarts reached Graph", n)
 	}
 
-	// Every restart attempt is audited, refused and dry ones included.
+	// Every restart attempt is audited, refused and dry ones included, with
+	// the reset scope it asked for.
 	decisions := map[string]int{}
 	for _, rec := range e.auditRecords() {
 		if rec["action"] == "graph.job.restart" {
 			decisions[fmt.Sprint(rec["decision"])]++
+			if rec["decision"] == "would-start" && rec["target"] == graphsim.ServiceNowObjectID+"/"+graphsim.ServiceNowJobID &&
+				fmt.Sprint(rec["request"]) != "map[resetScope:[QuarantineState]]" {
+				t.Errorf("the dry run's audit record has request %v; want its resetScope [QuarantineState]", rec["request"])
+			}
 		}
 	}
 	t.Logf("restart audit decisions: %v", decisions)

@@ -432,7 +432,7 @@ func (s *server) bulkOne(ctx context.Context, spec startSpec) OrganizationResult
 func syncStart(orgs OrganizationSyncer, id string, body SyncRequest, q startQuery) startSpec {
 	return startSpec{
 		Action: actionOrganizationSync, Kind: telemetry.KindOrganization, ID: id, Target: "organization " + id,
-		Key: "veeam/organization/" + id, Query: q,
+		Key: "veeam/organization/" + id, Query: q, Request: body,
 		Precheck: func(ctx context.Context) (guard.State, error) {
 			org, err := orgs.Organization(ctx, id)
 			if err != nil {

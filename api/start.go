@@ -71,6 +71,9 @@ type startSpec struct {
 	Precheck func(ctx context.Context) (guard.State, error)
 	// Run is the upstream start; it returns the backend's request id, if any.
 	Run func(ctx context.Context) (upstreamRequestID string, err error)
+	// Request is the start's body as asked, for its audit record (nil: a
+	// start without a body).
+	Request any
 	// Location is the status resource the answer points at.
 	Location string
 	// Status is the answer's status: 0 means 202 (the backend accepted work
@@ -225,7 +228,7 @@ func routeTarget(rc *chi.Context) string {
 // audit.Record), before the answer is sent.
 func (s *server) audit(ctx context.Context, spec startSpec, res startResult, err error, begin time.Time) {
 	rec := audit.Record{
-		Time: begin.UTC(), RequestID: requestIDFrom(ctx), Action: spec.Action, Target: spec.ID,
+		Time: begin.UTC(), RequestID: requestIDFrom(ctx), Action: spec.Action, Target: spec.ID, Request: spec.Request,
 		DryRun: spec.Query.DryRun, Force: spec.Query.Force, Started: res.Started, PreviousStatus: res.PreviousStatus,
 		Decision: res.Decision, Duration: time.Since(begin).Seconds(), Scopes: []string{},
 	}

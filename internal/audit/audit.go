@@ -37,7 +37,11 @@ type Record struct {
 	// sync answered as a whole before the guard).
 	Action string `json:"action"`
 	// Target is the organization id, or <applicationId>/<jobId>.
-	Target         string `json:"target"`
+	Target string `json:"target"`
+	// Request is the start's body as asked, when it has one that changes
+	// what the backend does (an organization sync's {"full":true}, a
+	// restart's {"resetScope":[...]}); nil otherwise.
+	Request        any    `json:"request,omitempty"`
 	DryRun         bool   `json:"dryRun"`
 	Force          bool   `json:"force"`
 	Started        bool   `json:"started"`
@@ -100,7 +104,7 @@ func (l *Log) Write(ctx context.Context, rec Record) {
 	}
 	// Room for every attribute, so that the list is made once (on the
 	// stack: LogAttrs copies it into the record).
-	attrs := make([]slog.Attr, 0, 14)
+	attrs := make([]slog.Attr, 0, 15)
 	attrs = append(attrs,
 		slog.String("action", rec.Action), slog.String("target", rec.Target),
 		slog.Bool("dryRun", rec.DryRun), slog.Bool("force", rec.Force), slog.Bool("started", rec.Started),
@@ -110,6 +114,9 @@ func (l *Log) Write(ctx context.Context, rec Record) {
 		slog.String("clientId", rec.ClientID), slog.Any("scopes", scopes),
 		slog.String("decision", rec.Decision),
 	)
+	if rec.Request != nil {
+		attrs = append(attrs, slog.Any("request", rec.Request))
+	}
 	if rec.UpstreamStatus != 0 {
 		attrs = append(attrs, slog.Int("upstreamStatus", rec.UpstreamStatus))
 	}

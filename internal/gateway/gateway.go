@@ -89,7 +89,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hooks Hoo
 	if err != nil {
 		return nil, err
 	}
-	traced := telemetry.Store(st, tracing.Tracer())
+	traced := st // spans of store operations only when tracing is on
+	if tracing.On() {
+		traced = telemetry.Store(st, tracing.Tracer())
+	}
 	apiCfg := api.Config{
 		Logger:  logger,
 		Metrics: metrics,
