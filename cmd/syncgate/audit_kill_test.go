@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/syncgate/syncgate/internal/auth"
-	"github.com/syncgate/syncgate/internal/sim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 )
 
@@ -21,41 +20,17 @@ import (
 // killed (SIGKILL) at once; the start's audit record is in
 // SYNCGATE_AUDIT_FILE, since it was synced before the answer was sent.
 func TestAuditFileSurvivesKill(t *testing.T) {
-	ca, err := sim.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	vs := veeamsim.New(veeamsim.Options{Username: "svc", Password: "pa55word-of-the-gateway"})
-	veeamSrv, err := ca.StartTLS(vs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer veeamSrv.Close()
-	dir := t.TempDir()
-	caFile, pubFile, auditFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "pub.pem"), filepath.Join(dir, "audit.jsonl")
-	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := minter.WritePublicKey(pubFile); err != nil {
-		t.Fatal(err)
-	}
+	minter, env := behindVeeam(t, vs)
+	auditFile := filepath.Join(t.TempDir(), "audit.jsonl")
 	addr := freePort(t)
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), runMainEnv+"=1",
 		"SYNCGATE_LISTEN_ADDR="+addr,
-		"SYNCGATE_JWT_ISSUERS=https://issuer.test/",
-		"SYNCGATE_JWT_AUDIENCES=api://syncgate",
-		"SYNCGATE_JWT_PUBLIC_KEY_FILE="+pubFile,
-		"SYNCGATE_VEEAM_URL="+veeamSrv.URL,
-		"SYNCGATE_VEEAM_USERNAME=svc",
 		"SYNCGATE_VEEAM_PASSWORD=pa55word-of-the-gateway",
-		"SYNCGATE_VEEAM_CA_FILE="+caFile,
 		"SYNCGATE_AUDIT_FILE="+auditFile,
 	)
+	cmd.Env = append(cmd.Env, environ(env)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

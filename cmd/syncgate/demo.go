@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -100,6 +101,23 @@ type simulators struct {
 	graph                    *graphsim.Graph
 	graphURL, loginURL       string
 	graphSecret              string
+}
+
+// backendEnv is the gateway's configuration of both backends, pointed at
+// the simulators.
+func (sims *simulators) backendEnv() map[string]string {
+	return map[string]string{
+		"SYNCGATE_VEEAM_URL":           sims.veeamURL,
+		"SYNCGATE_VEEAM_USERNAME":      sims.veeamUser,
+		"SYNCGATE_VEEAM_PASSWORD":      sims.veeamPassword,
+		"SYNCGATE_VEEAM_CA_FILE":       sims.caFile,
+		"SYNCGATE_GRAPH_TENANT_ID":     graphsim.SeedTenantID,
+		"SYNCGATE_GRAPH_CLIENT_ID":     graphsim.SeedClientID,
+		"SYNCGATE_GRAPH_CLIENT_SECRET": sims.graphSecret,
+		"SYNCGATE_GRAPH_AUTHORITY_URL": sims.loginURL,
+		"SYNCGATE_GRAPH_BASE_URL":      sims.graphURL,
+		"SYNCGATE_GRAPH_CA_FILE":       sims.caFile,
+	}
 }
 
 // startSimulators serves the simulated backends over TLS on loopback until
@@ -211,25 +229,16 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	env := map[string]string{
-		"SYNCGATE_LISTEN_ADDR":         *addr,
-		"SYNCGATE_JWT_ISSUERS":         demoIssuer,
-		"SYNCGATE_JWT_AUDIENCES":       demoAudience,
-		"SYNCGATE_JWT_JWKS_URL":        jwksURL + "/",
-		"SYNCGATE_VEEAM_URL":           sims.veeamURL,
-		"SYNCGATE_VEEAM_USERNAME":      sims.veeamUser,
-		"SYNCGATE_VEEAM_PASSWORD":      sims.veeamPassword,
-		"SYNCGATE_VEEAM_CA_FILE":       sims.caFile,
-		"SYNCGATE_GRAPH_TENANT_ID":     graphsim.SeedTenantID,
-		"SYNCGATE_GRAPH_CLIENT_ID":     graphsim.SeedClientID,
-		"SYNCGATE_GRAPH_CLIENT_SECRET": sims.graphSecret,
-		"SYNCGATE_GRAPH_AUTHORITY_URL": sims.loginURL,
-		"SYNCGATE_GRAPH_BASE_URL":      sims.graphURL,
-		"SYNCGATE_GRAPH_CA_FILE":       sims.caFile,
-		"SYNCGATE_START_COOLDOWN":      cooldown.String(),
-		"SYNCGATE_LOG_FORMAT":          "text",
-		"SYNCGATE_LOG_LEVEL":           *logLevel,
-		"SYNCGATE_SHUTDOWN_GRACE":      "5s",
+		"SYNCGATE_LISTEN_ADDR":    *addr,
+		"SYNCGATE_JWT_ISSUERS":    demoIssuer,
+		"SYNCGATE_JWT_AUDIENCES":  demoAudience,
+		"SYNCGATE_JWT_JWKS_URL":   jwksURL + "/",
+		"SYNCGATE_START_COOLDOWN": cooldown.String(),
+		"SYNCGATE_LOG_FORMAT":     "text",
+		"SYNCGATE_LOG_LEVEL":      *logLevel,
+		"SYNCGATE_SHUTDOWN_GRACE": "5s",
 	}
+	maps.Copy(env, sims.backendEnv())
 	if *corsOrigins != "" {
 		env["SYNCGATE_CORS_ORIGINS"] = *corsOrigins
 	}

@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,47 +37,16 @@ type served struct {
 // startGateway runs serve with extra settings and waits for /healthz.
 func startGateway(t *testing.T, extra map[string]string) *served {
 	t.Helper()
-	ca, err := sim.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	g := &served{veeam: veeamsim.New(veeamsim.Options{Username: "svc", Password: "pw"})}
-	veeamSrv, err := ca.StartTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	minter, env := behindVeeam(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/Sync") {
 			g.startsSent.Add(1)
 		}
 		g.veeam.ServeHTTP(w, r)
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(veeamSrv.Close)
-	dir := t.TempDir()
-	caFile, pubFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "pub.pem")
-	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := minter.WritePublicKey(pubFile); err != nil {
-		t.Fatal(err)
-	}
 	port := freePort(t)
-	env := map[string]string{
-		"SYNCGATE_LISTEN_ADDR":         port,
-		"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
-		"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
-		"SYNCGATE_JWT_PUBLIC_KEY_FILE": pubFile,
-		"SYNCGATE_VEEAM_URL":           veeamSrv.URL,
-		"SYNCGATE_VEEAM_USERNAME":      "svc",
-		"SYNCGATE_VEEAM_PASSWORD":      "pw",
-		"SYNCGATE_VEEAM_CA_FILE":       caFile,
-	}
-	for k, v := range extra {
-		env[k] = v
-	}
+	env["SYNCGATE_LISTEN_ADDR"], env["SYNCGATE_VEEAM_PASSWORD"] = port, "pw"
+	maps.Copy(env, extra)
 	stdout, _, cancel, done, runErr := startRun(t, env, "serve")
 	g.base, g.cancel, g.done, g.runErr, g.stdout = "http://"+port, cancel, done, runErr, stdout
 	waitFor(t, "/healthz", 10*time.Second, func() bool {
@@ -93,7 +61,8 @@ func startGateway(t *testing.T, extra map[string]string) *served {
 		}
 		return err == nil && resp.StatusCode == http.StatusOK
 	})
-	g.token, err = minter.Mint(auth.MintClaims{Subject: "t", Scopes: []string{"Organizations.Read", "Organizations.Sync"}, TTL: time.Hour})
+	token, err := minter.Mint(auth.MintClaims{Subject: "t", Scopes: []string{"Organizations.Read", "Organizations.Sync"}, TTL: time.Hour})
+	g.token = token
 	if err != nil {
 		t.Fatal(err)
 	}

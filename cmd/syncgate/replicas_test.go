@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -143,22 +144,13 @@ func TestReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := map[string]string{
-		"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
-		"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
-		"SYNCGATE_JWT_JWKS_URL":        jwksURL + "/",
-		"SYNCGATE_VEEAM_URL":           sims.veeamURL,
-		"SYNCGATE_VEEAM_USERNAME":      sims.veeamUser,
-		"SYNCGATE_VEEAM_PASSWORD":      sims.veeamPassword,
-		"SYNCGATE_VEEAM_CA_FILE":       sims.caFile,
-		"SYNCGATE_GRAPH_TENANT_ID":     graphsim.SeedTenantID,
-		"SYNCGATE_GRAPH_CLIENT_ID":     graphsim.SeedClientID,
-		"SYNCGATE_GRAPH_CLIENT_SECRET": sims.graphSecret,
-		"SYNCGATE_GRAPH_AUTHORITY_URL": sims.loginURL,
-		"SYNCGATE_GRAPH_BASE_URL":      sims.graphURL,
-		"SYNCGATE_GRAPH_CA_FILE":       sims.caFile,
-		"SYNCGATE_REDIS_URL":           redis.URL(),
-		"SYNCGATE_START_COOLDOWN":      "60s",
+		"SYNCGATE_JWT_ISSUERS":    "https://issuer.test/",
+		"SYNCGATE_JWT_AUDIENCES":  "api://syncgate",
+		"SYNCGATE_JWT_JWKS_URL":   jwksURL + "/",
+		"SYNCGATE_REDIS_URL":      redis.URL(),
+		"SYNCGATE_START_COOLDOWN": "60s",
 	}
+	maps.Copy(base, sims.backendEnv())
 	pair := func(extra map[string]string) (a, b *replica) {
 		t.Helper()
 		vars := map[string]string{}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -207,41 +208,19 @@ func TestServeRejectsBadConfiguration(t *testing.T) {
 // completes and run returns cleanly. The effective configuration is logged
 // with the password masked.
 func TestServeGracefulShutdown(t *testing.T) {
-	ca, err := sim.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	vs := veeamsim.New(veeamsim.Options{Username: "svc", Password: "pa55word-of-the-gateway"})
-	veeamSrv, err := ca.StartTLS(vs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer veeamSrv.Close()
-	dir := t.TempDir()
-	caFile, pwFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "pw")
-	os.WriteFile(caFile, ca.PEM, 0o600)
-	os.WriteFile(pwFile, []byte("pa55word-of-the-gateway\n"), 0o600)
-	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubFile := filepath.Join(dir, "pub.pem")
-	if err := minter.WritePublicKey(pubFile); err != nil {
+	minter, env := behindVeeam(t, vs)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("pa55word-of-the-gateway\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	env := map[string]string{
+	maps.Copy(env, map[string]string{
 		"SYNCGATE_LISTEN_ADDR":         port,
-		"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
-		"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
-		"SYNCGATE_JWT_PUBLIC_KEY_FILE": pubFile,
 		"SYNCGATE_JWT_ALGORITHMS":      "ES256",
-		"SYNCGATE_VEEAM_URL":           veeamSrv.URL,
-		"SYNCGATE_VEEAM_USERNAME":      "svc",
 		"SYNCGATE_VEEAM_PASSWORD_FILE": pwFile,
-		"SYNCGATE_VEEAM_CA_FILE":       caFile,
 		"SYNCGATE_SHUTDOWN_GRACE":      "10s",
-	}
+	})
 	stdout, _, cancel, done, runErr := startRun(t, env, "serve")
 	base := "http://" + port
 	waitFor(t, "/healthz", 10*time.Second, func() bool {
@@ -295,4 +274,50 @@ func freePort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// behindVeeam serves h (the Veeam simulator, or a wrapper of it) over TLS
+// until the test ends. It returns a minter of the test issuer's tokens and
+// the variables of a gateway in front of that Veeam, as user svc, that
+// trusts them; the caller adds the password and its own settings.
+func behindVeeam(t *testing.T, h http.Handler) (*auth.Minter, map[string]string) {
+	t.Helper()
+	ca, err := sim.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ca.StartTLS(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	caFile, pubFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "pub.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := minter.WritePublicKey(pubFile); err != nil {
+		t.Fatal(err)
+	}
+	return minter, map[string]string{
+		"SYNCGATE_JWT_ISSUERS":         "https://issuer.test/",
+		"SYNCGATE_JWT_AUDIENCES":       "api://syncgate",
+		"SYNCGATE_JWT_PUBLIC_KEY_FILE": pubFile,
+		"SYNCGATE_VEEAM_URL":           srv.URL,
+		"SYNCGATE_VEEAM_USERNAME":      "svc",
+		"SYNCGATE_VEEAM_CA_FILE":       caFile,
+	}
+}
+
+// environ is vars as a process environment (NAME=value).
+func environ(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	return out
 }

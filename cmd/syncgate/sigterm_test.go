@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/syncgate/syncgate/internal/auth"
-	"github.com/syncgate/syncgate/internal/sim"
 	"github.com/syncgate/syncgate/internal/sim/veeamsim"
 )
 
@@ -28,10 +26,6 @@ import (
 // "stopped".
 func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 	const inFlight = 100
-	ca, err := sim.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	vs := veeamsim.New(veeamsim.Options{Username: "svc", Password: "pw"})
 	// Once hold is on, organization lists wait at Veeam until release is
 	// closed.
@@ -40,7 +34,7 @@ func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 	release := make(chan struct{})
 	letThrough := sync.OnceFunc(func() { close(release) })
 	defer letThrough()
-	veeamSrv, err := ca.StartTLS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	minter, env := behindVeeam(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && r.URL.Path == "/v8/Organizations" {
 			lists.Add(1)
 			if hold.Load() {
@@ -53,39 +47,17 @@ func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 		}
 		vs.ServeHTTP(w, r)
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer veeamSrv.Close()
-	dir := t.TempDir()
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	minter, err := auth.NewMinter("https://issuer.test/", "api://syncgate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubFile := filepath.Join(dir, "pub.pem")
-	if err := minter.WritePublicKey(pubFile); err != nil {
-		t.Fatal(err)
-	}
 	addr := freePort(t)
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = []string{
 		runMainEnv + "=1",
 		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + dir,
+		"HOME=" + t.TempDir(),
 		"SYNCGATE_LISTEN_ADDR=" + addr,
-		"SYNCGATE_JWT_ISSUERS=https://issuer.test/",
-		"SYNCGATE_JWT_AUDIENCES=api://syncgate",
-		"SYNCGATE_JWT_PUBLIC_KEY_FILE=" + pubFile,
-		"SYNCGATE_VEEAM_URL=" + veeamSrv.URL,
-		"SYNCGATE_VEEAM_USERNAME=svc",
 		"SYNCGATE_VEEAM_PASSWORD=pw",
-		"SYNCGATE_VEEAM_CA_FILE=" + caFile,
 		"SYNCGATE_SHUTDOWN_GRACE=30s",
 	}
+	cmd.Env = append(cmd.Env, environ(env)...)
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
