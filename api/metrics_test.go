@@ -115,23 +115,26 @@ func TestStartFlowsAuditAndMetrics(t *testing.T) {
 		dryRun, started                          bool
 		upstreamStatus                           int
 		upstreamRequestID                        bool // Graph's request-id, as the answer gives it
+		request                                  any  // the body as asked, as the record gives it
 	}
 	flows := []flow{
 		{name: "started", path: orgSync(veeamsim.ContosoID), body: `{"full":true}`, status: http.StatusAccepted,
-			action: "veeam.organization.sync", target: veeamsim.ContosoID, decision: "started", previousStatus: "None", started: true, upstreamStatus: http.StatusNoContent},
+			action: "veeam.organization.sync", target: veeamsim.ContosoID, decision: "started", previousStatus: "None", started: true, upstreamStatus: http.StatusNoContent,
+			request: map[string]any{"full": true}},
 		{name: "cooldown", path: orgSync(veeamsim.ContosoID), body: `{"full":true}`, status: http.StatusTooManyRequests,
-			action: "veeam.organization.sync", target: veeamsim.ContosoID, decision: "cooldown"}, // refused before the state is read,
+			action: "veeam.organization.sync", target: veeamsim.ContosoID, decision: "cooldown", // refused before the state is read,
+			request: map[string]any{"full": true}},
 		{name: "busy", path: orgSync(veeamsim.WoodgroveID), status: http.StatusConflict,
-			action: "veeam.organization.sync", target: veeamsim.WoodgroveID, decision: "already-running", previousStatus: "Running"},
+			action: "veeam.organization.sync", target: veeamsim.WoodgroveID, decision: "already-running", previousStatus: "Running", request: map[string]any{}},
 		{name: "ineligible", path: orgSync(veeamsim.NorthwindID), status: http.StatusUnprocessableEntity,
-			action: "veeam.organization.sync", target: veeamsim.NorthwindID, decision: "not-eligible", previousStatus: "None"},
+			action: "veeam.organization.sync", target: veeamsim.NorthwindID, decision: "not-eligible", previousStatus: "None", request: map[string]any{}},
 		{name: "dry run", path: orgSync(veeamsim.FabrikamID) + "?dryRun=true", status: http.StatusOK,
-			action: "veeam.organization.sync", target: veeamsim.FabrikamID, decision: "would-start", previousStatus: "Success", dryRun: true},
+			action: "veeam.organization.sync", target: veeamsim.FabrikamID, decision: "would-start", previousStatus: "Success", dryRun: true, request: map[string]any{}},
 		{name: "upstream failure", path: orgSync(veeamsim.TailspinID), status: http.StatusBadGateway,
 			fault: func() {
 				e.veeam.Faults.Set(veeamsim.RouteSync, sim.Fault{Status: http.StatusInternalServerError, Times: 1})
 			},
-			action: "veeam.organization.sync", target: veeamsim.TailspinID, decision: "upstream-error", previousStatus: "Error", upstreamStatus: http.StatusInternalServerError},
+			action: "veeam.organization.sync", target: veeamsim.TailspinID, decision: "upstream-error", previousStatus: "Error", upstreamStatus: http.StatusInternalServerError, request: map[string]any{}},
 		{name: "job started", path: jobURL(graphsim.AWSObjectID, graphsim.AWSJobID) + "/start", status: http.StatusAccepted,
 			action: "graph.job.start", target: graphsim.AWSObjectID + "/" + graphsim.AWSJobID, decision: "started", previousStatus: "Paused",
 			started: true, upstreamStatus: http.StatusNoContent, upstreamRequestID: true},
@@ -157,6 +160,9 @@ func TestStartFlowsAuditAndMetrics(t *testing.T) {
 		}
 		if f.upstreamStatus != 0 {
 			want["upstreamStatus"] = float64(f.upstreamStatus)
+		}
+		if f.request != nil {
+			want["request"] = f.request
 		}
 		if f.upstreamRequestID {
 			want["upstreamRequestId"] = decodeJSON[api.JobStarted](t, r).UpstreamRequestID
