@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
 
+	"github.com/syncgate/syncgate/internal/reqstate"
 	"github.com/syncgate/syncgate/internal/telemetry"
 	"github.com/syncgate/syncgate/internal/upstream"
 )
@@ -56,8 +57,19 @@ func requestID(next http.Handler) http.Handler {
 		} else {
 			id = newRequestID()
 		}
-		w.Header()["X-Request-Id"] = []string{id}
-		next.ServeHTTP(w, r.WithContext(upstream.WithRequestID(r.Context(), id)))
+		// The id goes in the request's reqstate.State (made here unless the
+		// gateway made it with the answer deadline), whose room for the
+		// header's value saves that allocation too.
+		st := reqstate.From(r.Context())
+		if st == nil {
+			var ctx context.Context
+			ctx, st = reqstate.New(r.Context())
+			r = r.WithContext(ctx)
+		}
+		st.RequestID = id
+		st.IDHeader[0] = id
+		w.Header()["X-Request-Id"] = st.IDHeader[:]
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/syncgate/syncgate/internal/reqstate"
 )
 
 // realm is the protection space named in every challenge.
@@ -38,6 +40,11 @@ func (v *Verifier) Authenticate(fail FailFunc) func(http.Handler) http.Handler {
 					w.Header().Set("WWW-Authenticate", challenge("error", "invalid_token", "error_description", te.Reason))
 				}
 				fail(w, r, err)
+				return
+			}
+			if st := reqstate.From(r.Context()); st != nil {
+				st.Principal = p // set in place: no copy of the request
+				next.ServeHTTP(w, r)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/syncgate/syncgate/internal/reqstate"
 )
 
 // Principal is the verified caller.
@@ -64,9 +66,14 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
-// PrincipalFrom returns the principal stored by WithPrincipal (as
-// Authenticate does).
+// PrincipalFrom returns the principal Authenticate stored in the request's
+// reqstate.State, or one stored by WithPrincipal.
 func PrincipalFrom(ctx context.Context) (*Principal, bool) {
+	if st := reqstate.From(ctx); st != nil {
+		if p, ok := st.Principal.(*Principal); ok && p != nil {
+			return p, true
+		}
+	}
 	p, ok := ctx.Value(principalKey{}).(*Principal)
 	return p, ok && p != nil
 }

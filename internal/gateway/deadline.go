@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/syncgate/syncgate/internal/config"
+	"github.com/syncgate/syncgate/internal/reqstate"
 )
 
 // answerBefore gives every request a context that ends config.AnswerMargin
@@ -20,6 +21,9 @@ func answerBefore(h http.Handler, writeTimeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), budget)
 		defer cancel()
+		// The request's reqstate.State comes with this one copy of the
+		// request: the api's middleware fill it in place.
+		ctx, _ = reqstate.New(ctx)
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

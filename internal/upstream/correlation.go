@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"sync"
+
+	"github.com/syncgate/syncgate/internal/reqstate"
 )
 
 type requestIDKey struct{}
@@ -14,8 +16,12 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
-// RequestID is the request id ctx carries, or "".
+// RequestID is the request id ctx carries — in its reqstate.State, or from
+// WithRequestID — or "".
 func RequestID(ctx context.Context) string {
+	if st := reqstate.From(ctx); st != nil && st.RequestID != "" {
+		return st.RequestID
+	}
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }
