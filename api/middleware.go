@@ -149,7 +149,7 @@ func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Han
 			if status >= 500 {
 				level = slog.LevelWarn
 			}
-			logger.LogAttrs(r.Context(), level, "request",
+			telemetry.LogAttrs(r.Context(), logger, level, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
 				slog.Int("status", status), slog.Int("bytes", ww.bytes),
 				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))

@@ -3,6 +3,8 @@ package telemetry
 import (
 	"context"
 	"log/slog"
+	"runtime"
+	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -31,17 +33,52 @@ type contextHandler struct{ slog.Handler }
 // Handle implements slog.Handler.
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if ctx != nil {
-		if id := upstream.RequestID(ctx); id != "" {
-			r.AddAttrs(slog.String("requestId", id))
-		}
-		if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-			r.AddAttrs(slog.String("traceId", sc.TraceID().String()))
-			if sc.HasSpanID() {
-				r.AddAttrs(slog.String("spanId", sc.SpanID().String()))
-			}
+		var buf [3]slog.Attr
+		if attrs := contextAttrs(ctx, buf[:0]); len(attrs) > 0 {
+			r.AddAttrs(attrs...)
 		}
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// contextAttrs appends to attrs the request's requestId, traceId and spanId
+// that ctx carries.
+func contextAttrs(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+	if id := upstream.RequestID(ctx); id != "" {
+		attrs = append(attrs, slog.String("requestId", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		attrs = append(attrs, slog.String("traceId", sc.TraceID().String()))
+		if sc.HasSpanID() {
+			attrs = append(attrs, slog.String("spanId", sc.SpanID().String()))
+		}
+	}
+	return attrs
+}
+
+// maxLogAttrs is the most attributes LogAttrs gathers on the stack.
+const maxLogAttrs = 8
+
+// LogAttrs is logger.LogAttrs(ctx, level, msg, attrs...), the same line, but
+// for a logger from ContextLogger the context's attributes are added with
+// attrs in one step: a record holds five attributes inline, and a line with
+// more then grows its record once rather than twice.
+func LogAttrs(ctx context.Context, logger *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
+	h, ok := logger.Handler().(contextHandler)
+	if !ok || ctx == nil || len(attrs) > maxLogAttrs {
+		logger.LogAttrs(ctx, level, msg, attrs...)
+		return
+	}
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:]) // skip [Callers, LogAttrs], as slog does
+	r := slog.NewRecord(time.Now(), level, msg, pcs[0])
+	var all [maxLogAttrs + 3]slog.Attr
+	n := copy(all[:], attrs)
+	r.AddAttrs(contextAttrs(ctx, all[:n])...)
+	_ = h.Handler.Handle(ctx, r) // as slog.Logger ignores it
 }
 
 // WithAttrs implements slog.Handler.
