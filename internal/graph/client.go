@@ -193,6 +193,7 @@ type call struct {
 	op         string // for errors: "list jobs", "start job"
 	method     string // GET, POST
 	path       string // escaped, from the base URL's path on: "/beta/applications/..."
+	target     string // the whole URL, when the caller built it (path its end); "" for origin+path
 	query      string // encoded query, without "?"; "" for none
 	body       []byte // JSON body; nil for none
 	idempotent bool   // safe to send again after an unclear failure
@@ -232,27 +233,43 @@ func badResponse(op string, status int, requestID, msg string) *upstream.Error {
 // sender builds a send function for the retry policy: each attempt builds a
 // fresh request, sends it and logs it.
 func (c *Client) sender(cl call, tok string) func(context.Context) (*http.Response, error) {
-	target := c.origin + cl.path
+	s := &sending{c: c, cl: cl, tok: tok, target: cl.target}
+	if s.target == "" {
+		s.target = c.origin + cl.path
+	}
 	if cl.query != "" {
-		target += "?" + cl.query
+		s.target += "?" + cl.query
 	}
-	attempt := 0
-	return func(ctx context.Context) (*http.Response, error) {
-		attempt++
-		var body io.Reader
-		if cl.body != nil {
-			body = bytes.NewReader(cl.body)
-		}
-		req, err := http.NewRequestWithContext(ctx, cl.method, target, body)
-		if err != nil {
-			return nil, fmt.Errorf("build request: %w", err)
-		}
-		if cl.body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header["Authorization"] = c.authorization(tok)
-		return c.send(ctx, req, cl.path, attempt)
+	return s.send
+}
+
+// sending is one call's attempts with one token, in one allocation: its URL,
+// token and attempt count.
+type sending struct {
+	c       *Client
+	cl      call
+	tok     string
+	target  string
+	attempt int
+}
+
+// send is one attempt.
+func (s *sending) send(ctx context.Context) (*http.Response, error) {
+	s.attempt++
+	cl := &s.cl
+	var body io.Reader
+	if cl.body != nil {
+		body = bytes.NewReader(cl.body)
 	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, s.target, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if cl.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header["Authorization"] = s.c.authorization(s.tok)
+	return s.c.send(ctx, req, cl.path, s.attempt)
 }
 
 // The values of the headers every call sends, shared by all requests (set
@@ -316,7 +333,11 @@ func (c *Client) send(ctx context.Context, req *http.Request, path string, attem
 	h := req.Header
 	h["Accept"] = headerAcceptJSON
 	h["User-Agent"] = headerUserAgent
-	h["Client-Request-Id"] = []string{clientRequestID}
+	if v := upstream.RequestIDHeader(ctx); len(v) == 1 && v[0] == clientRequestID {
+		h["Client-Request-Id"] = v // the request's own: no allocation per call
+	} else {
+		h["Client-Request-Id"] = []string{clientRequestID}
+	}
 	h["Return-Client-Request-Id"] = headerTrue
 	start := time.Now()
 	resp, err := c.roundTrip(req)

@@ -69,12 +69,12 @@ func (c *Client) Jobs(ctx context.Context, applicationID string) ([]Job, error) 
 func (c *Client) Job(ctx context.Context, applicationID, jobID string) (Job, error) {
 	const op = "get job"
 	ctx = c.correlate(ctx)
-	path, err := c.jobPath(ctx, op, applicationID, jobID)
+	target, path, err := c.jobURL(ctx, op, applicationID, jobID, "")
 	if err != nil {
 		return Job{}, err
 	}
 	var w wireJob // decoded in one pass, straight from the body
-	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, idempotent: true}, &w)
+	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, target: target, path: path, idempotent: true}, &w)
 	if err != nil {
 		return Job{}, c.jobError(applicationID, err)
 	}
@@ -89,7 +89,7 @@ func (c *Client) Job(ctx context.Context, applicationID, jobID string) (Job, err
 func (c *Client) JobStatus(ctx context.Context, applicationID, jobID string) (string, error) {
 	const op = "get job"
 	ctx = c.correlate(ctx)
-	path, err := c.jobPath(ctx, op, applicationID, jobID)
+	target, path, err := c.jobURL(ctx, op, applicationID, jobID, "")
 	if err != nil {
 		return "", err
 	}
@@ -99,7 +99,7 @@ func (c *Client) JobStatus(ctx context.Context, applicationID, jobID string) (st
 			Code string `json:"code"`
 		} `json:"status"`
 	}
-	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, path: path, idempotent: true}, &job)
+	requestID, err := c.do(ctx, call{op: op, method: http.MethodGet, target: target, path: path, idempotent: true}, &job)
 	if err != nil {
 		return "", c.jobError(applicationID, err)
 	}
@@ -164,35 +164,39 @@ func (c *Client) RestartJob(ctx context.Context, applicationID, jobID string, re
 // answers with 204.
 func (c *Client) act(ctx context.Context, op, applicationID, jobID, action string, body []byte) (StartResult, error) {
 	ctx = c.correlate(ctx)
-	path, err := c.jobPath(ctx, op, applicationID, jobID)
+	target, path, err := c.jobURL(ctx, op, applicationID, jobID, action)
 	if err != nil {
 		return StartResult{}, err
 	}
-	requestID, err := c.do(ctx, call{op: op, method: http.MethodPost, path: path + action, body: body}, nil)
+	requestID, err := c.do(ctx, call{op: op, method: http.MethodPost, target: target, path: path, body: body}, nil)
 	if err != nil {
 		return StartResult{}, c.jobError(applicationID, err)
 	}
 	return StartResult{RequestID: requestID, ClientRequestID: clientRequestIDFrom(ctx)}, nil
 }
 
-// jobPath is {root}/jobs/{jobId}, escaped.
-func (c *Client) jobPath(ctx context.Context, op, applicationID, jobID string) (string, error) {
+// jobURL is the URL of {root}/jobs/{jobId}{suffix}, escaped, and its path
+// (from the base URL's path on), built in one string: the path is the end of
+// the URL.
+func (c *Client) jobURL(ctx context.Context, op, applicationID, jobID, suffix string) (target, path string, err error) {
 	job, err := upstream.Segment(service, op, "job id", jobID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !c.spMode { // root's path and the job's, built in one go
 		app, err := upstream.Segment(service, op, "application id", applicationID)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return c.api + "/applications/" + app + "/synchronization/jobs/" + job, nil
+		target = c.origin + c.api + "/applications/" + app + "/synchronization/jobs/" + job + suffix
+		return target, target[len(c.origin):], nil
 	}
 	root, err := c.root(ctx, op, applicationID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return root + "/jobs/" + job, nil
+	target = c.origin + root + "/jobs/" + job + suffix
+	return target, target[len(c.origin):], nil
 }
 
 // root is the escaped path of the application's synchronization resource.

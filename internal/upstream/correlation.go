@@ -26,6 +26,16 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// RequestIDHeader is a header value holding just the request's id, made once
+// per request (reqstate.State.IDHeader), for a call to send as it is; nil
+// when ctx has none. It is shared: set it whole, never edit it.
+func RequestIDHeader(ctx context.Context) []string {
+	if st := reqstate.From(ctx); st != nil && st.IDHeader[0] != "" {
+		return st.IDHeader[:]
+	}
+	return nil
+}
+
 type answerKey struct{}
 
 // Answer is what a backend last answered a call made with a context from
