@@ -359,7 +359,7 @@ func TestRequestID(t *testing.T) {
 	for range 3 {
 		id := e.do(req{method: "GET", path: "/healthz"}).header.Get("X-Request-ID")
 		u, err := uuid.Parse(id)
-		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || seen[id] {
+		if err != nil || id != u.String() || u.Version() != 4 || u.Variant() != uuid.RFC4122 || seen[id] {
 			t.Fatalf("made request id %q: %v, version %d, variant %s, seen before %v", id, err, u.Version(), u.Variant(), seen[id])
 		}
 		seen[id] = true

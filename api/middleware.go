@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+	"unsafe"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -35,36 +36,46 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// newRequestID is a random (version 4) UUID, made in one allocation (the
-// uuid package's NewString takes two).
-func newRequestID() string {
+// newRequestID is a random (version 4) UUID, written into buf and returned
+// as a string over it: no allocation (buf is the request's, written once).
+func newRequestID(buf *[36]byte) string {
 	var u uuid.UUID
 	_, _ = rand.Read(u[:])  // crypto/rand.Read never fails
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	return u.String()
+	const hexDigits = "0123456789abcdef"
+	j := 0
+	for i, b := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			buf[j] = '-'
+			j++
+		}
+		buf[j], buf[j+1] = hexDigits[b>>4], hexDigits[b&0x0f]
+		j += 2
+	}
+	return unsafe.String(&buf[0], len(buf))
 }
 
 // requestID keeps the caller's X-Request-ID when it is acceptable, makes one
 // otherwise, and echoes it on the response.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The id goes in the request's reqstate.State (made here unless the
+		// gateway made it with the answer deadline), whose room for the id
+		// and the header's value saves those allocations too.
+		st := reqstate.From(r.Context())
+		if st == nil || st.RequestID != "" {
+			var ctx context.Context
+			ctx, st = reqstate.New(r.Context())
+			r = r.WithContext(ctx)
+		}
 		// Headers are read and set by their canonical key: no key is
 		// canonicalized (and allocated) per request.
 		var id string
 		if ids := r.Header["X-Request-Id"]; len(ids) == 1 && validRequestID(ids[0]) {
 			id = ids[0]
 		} else {
-			id = newRequestID()
-		}
-		// The id goes in the request's reqstate.State (made here unless the
-		// gateway made it with the answer deadline), whose room for the
-		// header's value saves that allocation too.
-		st := reqstate.From(r.Context())
-		if st == nil {
-			var ctx context.Context
-			ctx, st = reqstate.New(r.Context())
-			r = r.WithContext(ctx)
+			id = newRequestID(&st.IDBytes)
 		}
 		st.RequestID = id
 		st.IDHeader[0] = id
@@ -94,37 +105,8 @@ func recoverer(logger *slog.Logger, fail func(http.ResponseWriter, *http.Request
 }
 
 // statusWriter records the status and the size of an answer for the access
-// log (one allocation; http.ResponseController reaches the writer beneath
-// through Unwrap).
-type statusWriter struct {
-	http.ResponseWriter
-	status, bytes int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 && status >= 200 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-// Flush sends what is buffered, when the writer beneath can.
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// log; the request's reqstate.State has room for one.
+type statusWriter = reqstate.Writer
 
 // accessLog logs one line per request and counts it in metrics by its route
 // pattern.
@@ -132,9 +114,15 @@ func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Han
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ww := &statusWriter{ResponseWriter: w}
+			var ww *statusWriter
+			if st := reqstate.From(r.Context()); st != nil && st.Writer.ResponseWriter == nil {
+				ww = &st.Writer // the request's own: no allocation
+				ww.ResponseWriter = w
+			} else {
+				ww = &statusWriter{ResponseWriter: w}
+			}
 			next.ServeHTTP(ww, r)
-			status := ww.status
+			status := ww.Status
 			if status == 0 {
 				status = http.StatusOK
 			}
@@ -151,7 +139,7 @@ func accessLog(logger *slog.Logger, metrics Metrics) func(http.Handler) http.Han
 			}
 			telemetry.LogAttrs(r.Context(), logger, level, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()),
-				slog.Int("status", status), slog.Int("bytes", ww.bytes),
+				slog.Int("status", status), slog.Int("bytes", ww.Bytes),
 				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
 		})
 	}
