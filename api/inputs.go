@@ -50,12 +50,10 @@ func (s *server) pathJob(r *http.Request) (jobPath, error) {
 	p := jobPath{ApplicationID: chi.URLParam(r, "applicationId"), JobID: chi.URLParam(r, "jobId")}
 	// jobPath's rules are guid and jobid: ids that pass both need no
 	// reflective walk; the validator words the problem for those that don't.
-	// (A copy is validated: p itself then stays on the stack.)
 	if !ids.IsGUID(p.ApplicationID) || !isJobID(p.JobID) {
-		if q := p; true {
-			if err := s.bind.validate(&q); err != nil {
-				return q, err
-			}
+		q := p // validated as a copy: p itself stays on the stack
+		if err := s.bind.validate(&q); err != nil {
+			return q, err
 		}
 	}
 	p.ApplicationID = strings.ToLower(p.ApplicationID)
