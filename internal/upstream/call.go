@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"net/url"
 	"strings"
 	"time"
@@ -144,7 +145,7 @@ func (c *cancelOnClose) Close() error {
 // cannot be read is a transport error, one that does not parse a
 // KindBadResponse. requestID is the backend's request id, if it sent one.
 func DecodeJSON(service, op string, resp *http.Response, limit int64, requestID string, out any) error {
-	body, err := readBody(resp, limit)
+	body, buf, err := readBody(resp, limit)
 	if err != nil {
 		e := TransportError(service, op, fmt.Errorf("read response: %w", err))
 		e.RequestID = requestID
@@ -154,24 +155,51 @@ func DecodeJSON(service, op string, resp *http.Response, limit int64, requestID 
 		return &Error{Service: service, Op: op, Kind: KindBadResponse, Status: resp.StatusCode, RequestID: requestID,
 			Message: "response does not parse: " + err.Error()}
 	}
+	if buf != nil {
+		// Decoded: out holds copies of what it keeps (strings, numbers,
+		// times), nothing of the buffer, which serves the next call.
+		bodyBufs.Put(buf)
+	}
 	return nil
 }
 
-// readBody reads a body, at most limit bytes of it: in one allocation of the
-// right size when its length is announced, after which the body, read to its
-// end, is closed and replaced by http.NoBody (Drain then has nothing to do).
-func readBody(resp *http.Response, limit int64) ([]byte, error) {
+// pooledBody is the largest announced body read into a pooled buffer: a
+// job, a status, a token answer (a few hundred bytes); a larger one gets its
+// own. 4 KiB per call in flight at most.
+const pooledBody = 4 << 10
+
+// bodyBufs holds the buffers of the bodies DecodeJSON has decoded.
+var bodyBufs = sync.Pool{New: func() any { return new([pooledBody]byte) }}
+
+// readBody reads a body, at most limit bytes of it: into a pooled buffer (also
+// returned, for DecodeJSON to give back) or one allocation of the right size
+// when its length is announced, after which the body, read to its end, is
+// closed and replaced by http.NoBody (Drain then has nothing to do).
+func readBody(resp *http.Response, limit int64) ([]byte, *[pooledBody]byte, error) {
 	n := resp.ContentLength
 	if n < 0 || n > limit {
-		return io.ReadAll(io.LimitReader(resp.Body, limit))
+		b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+		return b, nil, err
 	}
-	b := make([]byte, n)
+	var (
+		b   []byte
+		buf *[pooledBody]byte
+	)
+	if n <= pooledBody {
+		buf = bodyBufs.Get().(*[pooledBody]byte)
+		b = buf[:n]
+	} else {
+		b = make([]byte, n)
+	}
 	if _, err := io.ReadFull(resp.Body, b); err != nil {
-		return nil, err
+		if buf != nil {
+			bodyBufs.Put(buf)
+		}
+		return nil, nil, err
 	}
 	_ = resp.Body.Close()
 	resp.Body = http.NoBody
-	return b, nil
+	return b, buf, nil
 }
 
 // UnmarshalJSON decodes a backend's JSON with json v2 (the Go team's
