@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,23 +48,7 @@ func TestBrowserSwaggerTryItOut(t *testing.T) {
 		t.Skip("no chromium or chromium-browser found; install Chromium to run the Swagger UI browser test")
 	}
 
-	env := map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()}
-	stdout, stderr, _, done, runErr := startRun(t, env, "demo", "-addr", "127.0.0.1:0", "-sync-duration", "1s")
-	waitFor(t, "the demo banner", 20*time.Second, func() bool {
-		select {
-		case <-done:
-			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
-		default:
-		}
-		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
-	})
-	out := stdout.String()
-	bm := regexp.MustCompile(`Swagger UI: (\S+)/swagger/`).FindStringSubmatch(out)
-	tm := regexp.MustCompile(`Token with every scope[^\n]*\n  (\S+)`).FindStringSubmatch(out)
-	if bm == nil || tm == nil {
-		t.Fatalf("no Swagger UI address or all-scopes token in:\n%s", out)
-	}
-	base, token := bm[1], tm[1]
+	base, token := bannerDemo(t, "1s")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -22,12 +22,13 @@ type demo struct {
 	done     chan struct{}
 }
 
-// startDemo runs `syncgate demo` with env until the test ends and reads its
-// banner.
-func startDemo(t *testing.T, env map[string]string) *demo {
+// demoBanner runs `syncgate demo -addr 127.0.0.1:0 args...` with env until
+// the test ends (or cancel), waits for its banner and returns it; done is
+// closed when the demo has stopped.
+func demoBanner(t *testing.T, env map[string]string, args ...string) (banner string, cancel context.CancelFunc, done chan struct{}) {
 	t.Helper()
-	stdout, stderr, cancel, done, runErr := startRun(t, env, "demo", "-addr", "127.0.0.1:0")
-	waitFor(t, "the demo banner", 20*time.Second, func() bool {
+	stdout, stderr, cancel, done, runErr := startRun(t, env, append([]string{"demo", "-addr", "127.0.0.1:0"}, args...)...)
+	waitFor(t, "the demo banner", 30*time.Second, func() bool {
 		select {
 		case <-done:
 			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
@@ -35,7 +36,14 @@ func startDemo(t *testing.T, env map[string]string) *demo {
 		}
 		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
 	})
-	out := stdout.String()
+	return stdout.String(), cancel, done
+}
+
+// startDemo runs `syncgate demo` with env until the test ends and reads its
+// banner.
+func startDemo(t *testing.T, env map[string]string) *demo {
+	t.Helper()
+	out, cancel, done := demoBanner(t, env)
 	bm := regexp.MustCompile(`gateway on (\S+)`).FindStringSubmatch(out)
 	tm := regexp.MustCompile(`go run ./cmd/syncgate (token -key (\S+) .*)`).FindStringSubmatch(out)
 	if bm == nil || tm == nil {

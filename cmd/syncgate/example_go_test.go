@@ -17,17 +17,8 @@ import (
 // banner prints.
 func bannerDemo(t *testing.T, syncTime string, flags ...string) (base, token string) {
 	t.Helper()
-	stdout, stderr, _, done, runErr := startRun(t, map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()},
-		append([]string{"demo", "-addr", "127.0.0.1:0", "-sync-duration", syncTime}, flags...)...)
-	waitFor(t, "the demo banner", 20*time.Second, func() bool {
-		select {
-		case <-done:
-			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
-		default:
-		}
-		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
-	})
-	out := stdout.String()
+	out, _, _ := demoBanner(t, map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()},
+		append([]string{"-sync-duration", syncTime}, flags...)...)
 	b := regexp.MustCompile(`gateway on (\S+)`).FindStringSubmatch(out)
 	tok := regexp.MustCompile(`Token with every scope[^\n]*\n  (\S+)`).FindStringSubmatch(out)
 	if b == nil || tok == nil {

@@ -51,19 +51,7 @@ func command(t *testing.T, timeout time.Duration, dir string, env []string, name
 }
 
 func TestExamples(t *testing.T) {
-	stdout, stderr, _, done, runErr := startRun(t, map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()},
-		"demo", "-addr", "127.0.0.1:0", "-sync-duration", "8s", "-cors-origins", portalOrigin)
-	waitFor(t, "the demo banner", 30*time.Second, func() bool {
-		select {
-		case <-done:
-			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
-		default:
-		}
-		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
-	})
-	banner := stdout.String()
-	base := regexp.MustCompile(`gateway on (\S+)`).FindStringSubmatch(banner)[1]
-	token := regexp.MustCompile(`Token with every scope[^\n]*\n  (\S+)`).FindStringSubmatch(banner)[1]
+	base, token := bannerDemo(t, "8s", "-cors-origins", portalOrigin)
 
 	t.Run("typescript", func(t *testing.T) {
 		dir := filepath.Join(repoRoot, "examples", "typescript")

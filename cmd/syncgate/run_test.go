@@ -98,16 +98,7 @@ func callBody(t *testing.T, method, url, token, body string) (int, map[string]an
 // Running, and later Success.
 func TestDemo(t *testing.T) {
 	env := map[string]string{"SYNCGATE_DEMO_DIR": t.TempDir()}
-	stdout, stderr, _, done, runErr := startRun(t, env, "demo", "-addr", "127.0.0.1:0", "-sync-duration", "1s")
-	waitFor(t, "the demo banner", 20*time.Second, func() bool {
-		select {
-		case <-done:
-			t.Fatalf("demo stopped: %v\n%s", *runErr, stderr)
-		default:
-		}
-		return strings.Contains(stdout.String(), "Stop with Ctrl-C")
-	})
-	out := stdout.String()
+	out, _, _ := demoBanner(t, env, "-sync-duration", "1s")
 	m := regexp.MustCompile(`curl -i -X POST -H 'Authorization: Bearer ([^']+)' (\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no start curl line in:\n%s", out)
