@@ -7,13 +7,6 @@ import (
 	"unsafe"
 )
 
-// The token cache defaults, used when Config.CacheSize or Config.CacheMaxAge
-// is zero.
-const (
-	DefaultCacheSize   = 10000
-	DefaultCacheMaxAge = 5 * time.Minute
-)
-
 // cacheProbe is how many entries an insertion into a full cache looks at for
 // an expired one before it evicts the first it saw: eviction stays O(1).
 const cacheProbe = 8

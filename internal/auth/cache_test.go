@@ -40,11 +40,19 @@ func wantReason(t *testing.T, what string, err error, reason string) {
 
 func TestTokenCache(t *testing.T) {
 	const maxAge = 5 * time.Minute
+	// setup's verifier caches 10,000 tokens unless cfg says how many (-1:
+	// none).
 	setup := func(t *testing.T, cfg Config) (*Verifier, *jwksServer, *Minter, *clock) {
 		oldKey := testMinter(t)
 		srv := newJWKSServer(t, oldKey)
 		cfg.JWKSURL = srv.URL
 		cfg.CacheMaxAge = maxAge
+		switch cfg.CacheSize {
+		case 0:
+			cfg.CacheSize = 10000
+		case -1:
+			cfg.CacheSize = 0
+		}
 		v := newTestVerifier(t, cfg, nil)
 		c := &clock{t: time.Now()}
 		v.now = c.now
@@ -182,7 +190,7 @@ func BenchmarkTokenCheck(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		cfg  Config
-	}{{"cold", Config{CacheSize: -1}}, {"cached", Config{}}} {
+	}{{"cold", Config{}}, {"cached", Config{CacheSize: 10000, CacheMaxAge: 5 * time.Minute}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			v, raw := benchVerifier(b, bc.cfg)
 			ctx := b.Context()

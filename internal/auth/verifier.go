@@ -87,10 +87,11 @@ type Config struct {
 	// UnknownKIDWait is the longest a token with an unknown key id waits for
 	// a (rate-limited) JWKS refresh; zero means DefaultUnknownKIDWait (2 s).
 	UnknownKIDWait time.Duration
-	// CacheSize is how many verified tokens are remembered (zero means
-	// DefaultCacheSize, negative turns the cache off), and CacheMaxAge the
-	// longest one is (zero means DefaultCacheMaxAge, negative turns the cache
-	// off); an entry never outlives its token's exp.
+	// CacheSize is how many verified tokens are remembered and CacheMaxAge
+	// the longest one is; an entry never outlives its token's exp. Either
+	// zero (or negative) turns the cache off, as SYNCGATE_JWT_CACHE_SIZE=0
+	// and SYNCGATE_JWT_CACHE_MAX_AGE=0 do: the defaults are the
+	// configuration's.
 	CacheSize   int
 	CacheMaxAge time.Duration
 	// MaxLifetime is the longest lifetime accepted: exp at most this long
@@ -221,14 +222,7 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 		return nil, fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 
-	cacheSize, cacheAge := cfg.CacheSize, cfg.CacheMaxAge
-	if cacheSize == 0 {
-		cacheSize = DefaultCacheSize
-	}
-	if cacheAge == 0 {
-		cacheAge = DefaultCacheMaxAge
-	}
-	v.cache = newTokenCache(cacheSize, cacheAge)
+	v.cache = newTokenCache(cfg.CacheSize, cfg.CacheMaxAge)
 	jwksURLs := []string{cfg.JWKSURL}
 	if cfg.Discovery {
 		client := cfg.HTTPClient
@@ -287,7 +281,7 @@ func NewVerifier(ctx context.Context, cfg Config, logger *slog.Logger) (*Verifie
 
 	logger.InfoContext(ctx, "auth: verifier configured", "source", v.source, "algorithms", v.algs,
 		"issuers", v.issuers, "audiences", v.audiences, "leeway", leeway,
-		"cache_size", max(cacheSize, 0), "cache_max_age", max(cacheAge, 0))
+		"cache_size", max(cfg.CacheSize, 0), "cache_max_age", max(cfg.CacheMaxAge, 0))
 	return v, nil
 }
 

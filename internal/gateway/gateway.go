@@ -255,16 +255,10 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *ups
 
 // authConfig is the verifier's configuration.
 func authConfig(cfg *config.Config) auth.Config {
-	ac := auth.Config{
+	return auth.Config{
 		JWKSURL: cfg.JWT.JWKSURL, Discovery: cfg.JWT.Discovery, PublicKeyFile: cfg.JWT.PublicKeyFile, HMACSecret: []byte(cfg.JWT.HMACSecret.Reveal()),
 		Algorithms: cfg.JWT.Algorithms, Issuers: cfg.JWT.Issuers, Audiences: cfg.JWT.Audiences, Leeway: cfg.JWT.Leeway,
 		CacheSize: cfg.JWT.CacheSize, CacheMaxAge: cfg.JWT.CacheMaxAge,
 		MaxLifetime: cfg.JWT.MaxLifetime,
 	}
-	// 0 turns the token cache off in the configuration; in auth.Config it
-	// means the default.
-	if ac.CacheSize == 0 || ac.CacheMaxAge == 0 {
-		ac.CacheSize, ac.CacheMaxAge = -1, -1
-	}
-	return ac
 }
