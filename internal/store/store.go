@@ -52,14 +52,30 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("store: %s: %w: %w", op, ErrUnavailable, err)
 }
 
-// Memory is an in-process Store. Expired entries are dropped when touched
-// and swept when the map grows.
+// MemoryLimit is how many bytes of keys and values a Memory store holds at
+// most (each entry counted with entryOverhead more): an authenticated caller
+// sending a new Idempotency-Key with every request cannot grow the process
+// without bound. A full store answers as an unreachable one would, so starts
+// fail closed (503 store-unavailable) until entries expire.
+const MemoryLimit = 256 << 20
+
+// entryOverhead is what an entry costs beyond its key and value (the map's
+// slot, the entry struct, the strings' headers), roughly.
+const entryOverhead = 96
+
+// errFull is the cause of a write a full Memory store refuses.
+var errFull = errors.New("memory store full")
+
+// Memory is an in-process Store of at most MemoryLimit bytes. Expired
+// entries are dropped when touched and swept when the map grows.
 type Memory struct {
 	now func() time.Time
 
-	mu      sync.Mutex
-	entries map[string]entry
-	sweepAt int
+	mu       sync.Mutex
+	entries  map[string]entry
+	sweepAt  int
+	bytes    int // of the entries, by size
+	maxBytes int
 }
 
 type entry struct {
@@ -75,8 +91,11 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, entries: map[string]entry{}, sweepAt: 1024}
+	return &Memory{now: now, entries: map[string]entry{}, sweepAt: 1024, maxBytes: MemoryLimit}
 }
+
+// size is what the entry of key with value counts against the limit.
+func size(key, value string) int { return len(key) + len(value) + entryOverhead }
 
 // live returns key's entry unless it is absent or expired; m.mu is held.
 func (m *Memory) live(key string, now time.Time) (entry, bool) {
@@ -85,18 +104,37 @@ func (m *Memory) live(key string, now time.Time) (entry, bool) {
 		return entry{}, false
 	}
 	if !now.Before(e.exp) {
-		delete(m.entries, key)
+		m.drop(key, e)
 		return entry{}, false
 	}
 	return e, true
 }
 
-// set stores e under key; m.mu is held.
-func (m *Memory) set(key string, e entry, now time.Time) {
+// drop deletes key's entry e; m.mu is held.
+func (m *Memory) drop(key string, e entry) {
+	delete(m.entries, key)
+	m.bytes -= size(key, e.value)
+}
+
+// set stores e under key, replacing what live found there (old, if found),
+// unless the store would go over its limit even once swept; m.mu is held.
+func (m *Memory) set(op, key string, e entry, old entry, found bool, now time.Time) error {
+	grow := size(key, e.value)
+	if found {
+		grow -= size(key, old.value)
+	}
+	if m.bytes+grow > m.maxBytes {
+		m.sweep(now)
+		if m.bytes+grow > m.maxBytes {
+			return unavailable(op, errFull)
+		}
+	}
 	m.entries[key] = e
+	m.bytes += grow
 	if len(m.entries) >= m.sweepAt {
 		m.sweep(now)
 	}
+	return nil
 }
 
 // Claim implements Store.
@@ -107,7 +145,9 @@ func (m *Memory) Claim(_ context.Context, key, value string, ttl time.Duration) 
 	if e, ok := m.live(key, now); ok {
 		return false, e.exp.Sub(now), nil
 	}
-	m.set(key, entry{value: value, exp: now.Add(ttl)}, now)
+	if err := m.set("claim", key, entry{value: value, exp: now.Add(ttl)}, entry{}, false, now); err != nil {
+		return false, 0, err
+	}
 	return true, 0, nil
 }
 
@@ -128,10 +168,13 @@ func (m *Memory) Replace(_ context.Context, key, old, value string, ttl time.Dur
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if e, ok := m.live(key, now); !ok || e.value != old {
+	e, ok := m.live(key, now)
+	if !ok || e.value != old {
 		return false, nil
 	}
-	m.entries[key] = entry{value: value, exp: now.Add(ttl)}
+	if err := m.set("replace", key, entry{value: value, exp: now.Add(ttl)}, e, true, now); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 
@@ -139,10 +182,11 @@ func (m *Memory) Replace(_ context.Context, key, old, value string, ttl time.Dur
 func (m *Memory) Release(_ context.Context, key, value string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.live(key, m.now()); !ok || e.value != value {
+	e, ok := m.live(key, m.now())
+	if !ok || e.value != value {
 		return false, nil
 	}
-	delete(m.entries, key)
+	m.drop(key, e)
 	return true, nil
 }
 
@@ -151,12 +195,15 @@ func (m *Memory) Count(_ context.Context, key string, window time.Duration) (int
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	e, ok := m.live(key, now)
+	old, ok := m.live(key, now)
+	e := old
 	if !ok {
 		e = entry{exp: now.Add(window)}
 	}
 	e.n++
-	m.set(key, e, now)
+	if err := m.set("count", key, e, old, ok, now); err != nil {
+		return 0, 0, err
+	}
 	return e.n, e.exp.Sub(now), nil
 }
 
@@ -168,7 +215,7 @@ func (m *Memory) Ping(context.Context) error { return nil }
 func (m *Memory) sweep(now time.Time) {
 	for k, e := range m.entries {
 		if !now.Before(e.exp) {
-			delete(m.entries, k)
+			m.drop(k, e)
 		}
 	}
 	m.sweepAt = max(1024, 2*len(m.entries))

@@ -342,3 +342,48 @@ func tlsFiles(t *testing.T) redistest.TLSFiles {
 	}
 	return files
 }
+
+// TestMemoryIsBounded: a Memory store holds at most its limit of keys and
+// values; past it a write fails as an unreachable store's would (a start
+// then fails closed), what is there stays, and room comes back as entries
+// are released or expire.
+func TestMemoryIsBounded(t *testing.T) {
+	ctx := t.Context()
+	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	m := store.NewMemory(c.now)
+	m.SetLimit(10 * 200) // about ten entries of these keys
+	claimed := 0
+	var err error
+	for i := 0; i < 1000; i++ {
+		var ok bool
+		ok, _, err = m.Claim(ctx, fmt.Sprintf("syncgate:idempotency:caller:key-%04d", i), "owner", time.Minute)
+		if err != nil {
+			break
+		}
+		if !ok {
+			t.Fatalf("key %d: not claimed", i)
+		}
+		claimed++
+	}
+	if !errors.Is(err, store.ErrUnavailable) || claimed == 0 || claimed > 20 {
+		t.Fatalf("after %d claims: %v; want a bounded store refusing with ErrUnavailable", claimed, err)
+	}
+	if _, _, err := m.Count(ctx, "syncgate:ratelimit:another-caller", time.Minute); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("count in a full store: %v; want ErrUnavailable", err)
+	}
+	if v, _, found, _ := m.Get(ctx, "syncgate:idempotency:caller:key-0000"); !found || v != "owner" {
+		t.Fatalf("first claim after the refusal: %q found %v; want it kept", v, found)
+	}
+	if ok, _ := m.Release(ctx, "syncgate:idempotency:caller:key-0000", "owner"); !ok {
+		t.Fatal("release refused")
+	}
+	if ok, _, err := m.Claim(ctx, "syncgate:idempotency:caller:key-new1", "owner", time.Minute); !ok || err != nil {
+		t.Fatalf("claim after a release: %v %v; want room again", ok, err)
+	}
+	c.advance(2 * time.Minute)
+	for i := 0; i < claimed; i++ {
+		if ok, _, err := m.Claim(ctx, fmt.Sprintf("syncgate:idempotency:caller:other-%04d", i), "owner", time.Minute); !ok || err != nil {
+			t.Fatalf("claim %d after every entry expired: %v %v", i, ok, err)
+		}
+	}
+}
