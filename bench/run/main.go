@@ -110,7 +110,10 @@ func run(ctx context.Context, o options) error {
 	bins := map[string]string{"syncgate": "./cmd/syncgate", "backend": "./bench/backend", "baseline": "./bench/baseline"}
 	for name, pkg := range bins {
 		bin := filepath.Join(work, name)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
+		// Every program is built as the image builds syncgate (Containerfile):
+		// static, without symbol tables or debug information.
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("build %s: %w", pkg, err)
@@ -319,11 +322,12 @@ type measurement struct {
 	cpuPerReq          float64 // µs of the target's CPU per request (0 for direct)
 	backendCPUPerReq   float64
 	backendCallsPerReq float64
-	newConns           int64 // backend connections opened during the measured run, after its first settleAfter
-	redialled          int64 // backend connections opened in its first settleAfter (see measure)
-	tokenRequests      int64 // token requests during the measured run, all clients
-	peakRSS            int64 // bytes; VmHWM over the measured run when resettable
-	peakRSSWindow      bool  // peakRSS covers the measured run only
+	newConns           int64    // backend connections opened during the measured run, after its first settleAfter
+	redialled          int64    // backend connections opened in its first settleAfter (see measure)
+	tokenRequests      int64    // token requests during the measured run, all clients
+	peakRSS            int64    // bytes; VmHWM over the measured run when resettable
+	peakRSSWindow      bool     // peakRSS covers the measured run only
+	rssSplit           rssSplit // the largest resident set sampled during the run, file-backed and anonymous
 	backendStats       string
 }
 
@@ -372,8 +376,17 @@ func (s scenario) measure(ctx context.Context, o options, conns int, d time.Dura
 		}
 		settled <- st.GraphNewConns
 	}()
+	stopSampling := make(chan struct{})
+	var sampled <-chan rssSplit
+	if s.proc != nil {
+		sampled = sampleRSS(pid, 250*time.Millisecond, stopSampling)
+	}
 	res, err := runWrk(ctx, l)
 	m.wrk = res
+	close(stopSampling)
+	if sampled != nil {
+		m.rssSplit = <-sampled
+	}
 	atSettle := <-settled
 	if err != nil {
 		return m, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -85,5 +86,16 @@ func TestMedian(t *testing.T) {
 	ms = append(ms, measurement{cpuPerReq: 10})
 	if m := median(ms, func(m measurement) float64 { return m.cpuPerReq }); m != 2.5 {
 		t.Errorf("median of 3, 1, 2, 10 = %v", m)
+	}
+}
+
+func TestCurrentRSS(t *testing.T) {
+	r, err := currentRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A running Go test binary has its own pages mapped and a heap.
+	if r.file <= 0 || r.anon <= 0 {
+		t.Errorf("RssFile %d, RssAnon %d: want both above zero", r.file, r.anon)
 	}
 }

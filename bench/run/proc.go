@@ -51,6 +51,50 @@ func peakRSS(pid int) (int64, error) {
 	return parseStatusKB(string(data), "VmHWM")
 }
 
+// rssSplit is a resident set at one moment: the pages of files mapped into
+// the process (for a Go program, its own binary) and its anonymous memory
+// (heap, goroutine stacks, the runtime's metadata).
+type rssSplit struct{ file, anon int64 }
+
+func (r rssSplit) total() int64 { return r.file + r.anon }
+
+// currentRSS reads RssFile and RssAnon from /proc/<pid>/status.
+func currentRSS(pid int) (rssSplit, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return rssSplit{}, err
+	}
+	file, err := parseStatusKB(string(data), "RssFile")
+	if err != nil {
+		return rssSplit{}, err
+	}
+	anon, err := parseStatusKB(string(data), "RssAnon")
+	return rssSplit{file: file, anon: anon}, err
+}
+
+// sampleRSS reads the process's resident set every interval until stop is
+// closed and sends the largest sample.
+func sampleRSS(pid int, interval time.Duration, stop <-chan struct{}) <-chan rssSplit {
+	out := make(chan rssSplit, 1)
+	go func() {
+		var top rssSplit
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if r, err := currentRSS(pid); err == nil && r.total() > top.total() {
+				top = r
+			}
+			select {
+			case <-stop:
+				out <- top
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
+}
+
 // parseStatusKB reads a "Name:  123 kB" line of /proc/<pid>/status, in bytes.
 func parseStatusKB(status, name string) (int64, error) {
 	for line := range strings.SplitSeq(status, "\n") {

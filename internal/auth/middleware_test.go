@@ -75,6 +75,14 @@ func TestAuthenticate(t *testing.T) {
 			wantChallenge: `Bearer realm="syncgate", error="invalid_token", error_description="several Authorization headers"`,
 		},
 		{
+			name: "a character outside b64token", authorization: []string{"Bearer " + good[:20] + "%" + good[21:]}, wantStatus: http.StatusUnauthorized,
+			wantChallenge: `Bearer realm="syncgate", error="invalid_token", error_description="token malformed"`,
+		},
+		{
+			name: "padding only", authorization: []string{"Bearer =="}, wantStatus: http.StatusUnauthorized,
+			wantChallenge: `Bearer realm="syncgate", error="invalid_token", error_description="token malformed"`,
+		},
+		{
 			name: "not three parts", authorization: []string{"Bearer abc.def"}, wantStatus: http.StatusUnauthorized,
 			wantChallenge: `Bearer realm="syncgate", error="invalid_token", error_description="token malformed"`,
 		},
