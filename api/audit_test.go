@@ -174,6 +174,22 @@ func TestEarlyAnswersAudited(t *testing.T) {
 		t.Errorf("%d syncs reached Veeam; want 2 (the replay, the refusals sent none)", n)
 	}
 
+	// A reader trying a job start: refused for want of the scope, before
+	// anything else, and recorded with who it was and what it held. A
+	// reader's refused read is no start attempt.
+	reader, err := e.minter.Mint(auth.MintClaims{Subject: "reader", ClientID: "dashboard", Scopes: []string{"SyncJobs.Read"}, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suiteSecrets.add(reader)
+	job := jobURL(graphsim.AWSObjectID, graphsim.AWSJobID)
+	forbidden := e.do(req{method: "POST", path: job + "/start", token: reader, header: withKey("k-3")})
+	expect(forbidden, http.StatusForbidden, "graph.job.start", graphsim.AWSObjectID+"/"+graphsim.AWSJobID, "insufficient-scope", "dashboard")
+	wantStatus(t, e.do(req{method: "GET", path: "/organizations", token: reader}), http.StatusForbidden)
+	if n := e.graph.StartCalls(graphsim.AWSJobID); n != 0 {
+		t.Errorf("%d starts reached Graph; want none", n)
+	}
+
 	recs := e.auditFileRecords()
 	logged := e.auditRecords()
 	if len(recs) != len(wants) || len(logged) != len(wants) {
@@ -203,6 +219,9 @@ func TestEarlyAnswersAudited(t *testing.T) {
 	if restartRec := byRequest[restart.header.Get("X-Request-ID")]; restartRec["dryRun"] != true {
 		t.Errorf("the refused restart's record lost its dryRun: %v", restartRec)
 	}
+	if rec := byRequest[forbidden.header.Get("X-Request-ID")]; fmt.Sprint(rec["scopes"]) != "[SyncJobs.Read]" || rec["sub"] != "reader" {
+		t.Errorf("the forbidden start's record does not say who tried it with what: %v", rec)
+	}
 
 	m := e.metrics()
 	for _, c := range []struct {
@@ -210,7 +229,7 @@ func TestEarlyAnswersAudited(t *testing.T) {
 		want           float64
 	}{
 		{"organization", "started", 2}, {"organization", "replayed", 1}, {"organization", "idempotency_conflict", 2},
-		{"bulk", "rate_limited", 1}, {"job_restart", "rate_limited", 1},
+		{"bulk", "rate_limited", 1}, {"job_restart", "rate_limited", 1}, {"job", "forbidden", 1},
 	} {
 		wantMetric(t, m, "syncgate_start_decisions_total", map[string]string{"kind": c.kind, "decision": c.decision}, c.want)
 	}

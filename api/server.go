@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -239,9 +240,16 @@ func (s *server) jobs(inputs error) (JobStarter, error) {
 	return s.Jobs, nil
 }
 
-// scope requires the named scope on a route.
+// scope requires the named scope on a route. A start refused for want of
+// it is a start attempt by a known caller: it is audited (answeredEarly).
 func (s *server) scope(name string) func(http.Handler) http.Handler {
-	return auth.RequireScope(name, s.fail)
+	return auth.RequireScope(name, func(w http.ResponseWriter, r *http.Request, err error) {
+		var missing *auth.ScopeError
+		if errors.As(err, &missing) {
+			s.answeredEarly(r, time.Now(), err)
+		}
+		s.fail(w, r, err)
+	})
 }
 
 // notConfigured is the 503 of a backend that is not configured.

@@ -170,9 +170,10 @@ func (s *server) start(w http.ResponseWriter, r *http.Request, spec startSpec) e
 }
 
 // answeredEarly audits and counts a start request (a POST route) answered
-// before it reached runStart, since it never reaches the guard: refused by
-// the caller's rate limit, by its Idempotency-Key (another request, or the
-// first still in flight) or for want of the store, or replayed (err nil)
+// before it reached runStart, since it never reaches the guard: refused for
+// want of the route's scope, by the caller's rate limit, by its
+// Idempotency-Key (another request, or the first still in flight) or for
+// want of the store, or replayed (err nil)
 // from the first answer to its key. A request refused as malformed (400,
 // 408, 413, 415) is not an attempt, as a malformed start body is not.
 // begin is when the request reached the step that answered it.
@@ -278,9 +279,9 @@ func decision(spec startSpec, res startResult, err error) string {
 // metricDecision is the decision label of a start in the metrics: started,
 // unchanged (nothing needed doing), dry_run (whatever the dry run found),
 // replayed (an Idempotency-Key's first answer again), busy, ineligible or
-// cooldown (the guard refused it), rate_limited, idempotency_conflict,
-// store_unavailable or circuit_open (the gateway refused it, sending
-// nothing), or failed (anything else: the backend failed...).
+// cooldown (the guard refused it), forbidden, rate_limited,
+// idempotency_conflict, store_unavailable or circuit_open (the gateway
+// refused it, sending nothing), or failed (anything else: the backend failed...).
 func metricDecision(spec startSpec, res startResult, err error, replayed bool) string {
 	var refusal *guard.Refusal
 	switch {
@@ -303,6 +304,8 @@ func metricDecision(spec startSpec, res startResult, err error, replayed bool) s
 		}
 	}
 	switch problemFor(err).Type {
+	case TypeInsufficientScope:
+		return telemetry.DecisionForbidden
 	case TypeRateLimited:
 		return telemetry.DecisionRateLimited
 	case TypeIdempotencyKeyReuse, TypeIdempotencyInFlight:

@@ -37,9 +37,11 @@ const (
 	// DecisionUnchanged: the target was already as the action leaves it
 	// (a pause of a Paused job): nothing was sent.
 	DecisionUnchanged = "unchanged"
-	// Answered before the guard: the caller's rate limit refused it, its
+	// Answered before the guard: the caller lacks the route's scope (403),
+	// the caller's rate limit refused it, its
 	// Idempotency-Key replayed the first answer, or refused it (another
 	// request with the key, or the first still in flight).
+	DecisionForbidden           = "forbidden"
 	DecisionRateLimited         = "rate_limited"
 	DecisionReplayed            = "replayed"
 	DecisionIdempotencyConflict = "idempotency_conflict"
