@@ -219,9 +219,8 @@ func newVeeamClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *ups
 		logger.Warn("TLS certificate verification of the Veeam server is OFF (SYNCGATE_VEEAM_INSECURE_SKIP_VERIFY): anyone on the network path can read the gateway's Veeam credentials")
 	}
 	return veeam.New(veeam.Config{
-		BaseURL: v.URL, APIVersion: v.APIVersion, Username: v.Username,
-		Password: v.Password.Reveal(), HTTPClient: hc, Retry: retry, Now: now, Observer: metrics,
-		Timeout: v.Timeout, Breaker: breaker,
+		BaseURL: v.URL, APIVersion: v.APIVersion, Username: v.Username, Password: v.Password.Reveal(),
+		Options: upstream.Options{HTTPClient: hc, Retry: retry, Now: now, Observer: metrics, Timeout: v.Timeout, Breaker: breaker},
 	}, logger)
 }
 
@@ -248,8 +247,8 @@ func newGraphClient(cfg *config.Config, retry upstream.RetryPolicy, breaker *ups
 	}
 	return graph.New(graph.Config{
 		TenantID: g.TenantID, ClientID: g.ClientID, Credential: cred, BaseURL: g.GraphHost(),
-		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(), HTTPClient: hc, Retry: retry,
-		Observer: metrics, Timeout: g.Timeout, Breaker: breaker,
+		APIVersion: g.APIVersion, JobPath: g.JobPath, Scope: g.TokenScope(),
+		Options: upstream.Options{HTTPClient: hc, Retry: retry, Observer: metrics, Timeout: g.Timeout, Breaker: breaker},
 	}, logger)
 }
 

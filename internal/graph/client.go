@@ -80,28 +80,10 @@ type Config struct {
 	// such as https://graph.microsoft.com/.default. Default: BaseURL's scheme
 	// and host followed by /.default.
 	Scope string
-	// HTTPClient sends every Graph call; default upstream.NewHTTPClient with
-	// system roots. (The credential has its own transport: see
-	// CredentialConfig.HTTPClient.)
-	HTTPClient *http.Client
-	// Retry is the retry and Retry-After policy (see upstream.RetryPolicy:
-	// zero fields take defaults, but a zero RetryAfterBudget never waits).
-	// Its Now defaults to Config.Now.
-	Retry upstream.RetryPolicy
-	// RefreshBefore is how long before expiry the token is renewed; default
-	// DefaultRefreshBefore, and never more than half the token's lifetime.
-	RefreshBefore time.Duration
-	// Timeout is the deadline of one call, retries and token renewal
-	// included, never past the caller's; default upstream.DefaultCallTimeout.
-	Timeout time.Duration
-	// Breaker is the backend's circuit breaker (upstream.NewBreaker); nil:
-	// none.
-	Breaker *upstream.Breaker
-	// Now is the clock; default time.Now.
-	Now func() time.Time
-	// Observer is told of every call and token acquisition (the gateway's
-	// metrics); nil observes nothing.
-	Observer upstream.Observer
+	// Options are the HTTP client, retry policy, token renewal, call
+	// timeout, breaker, clock and observer (see upstream.Options). The
+	// credential has its own transport: see CredentialConfig.HTTPClient.
+	upstream.Options
 }
 
 // Client calls Microsoft Graph. It is safe for concurrent use: all calls
@@ -163,9 +145,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if scope == "" {
 		scope = origin + "/.default"
 	}
-	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, HTTPClient: cfg.HTTPClient,
-		Now: cfg.Now, Retry: cfg.Retry, RefreshBefore: cfg.RefreshBefore, Observer: cfg.Observer,
-		Timeout: cfg.Timeout, Breaker: cfg.Breaker}, logger)
+	be, err := upstream.NewBackend(upstream.BackendConfig{Service: service, BaseURL: u, Options: cfg.Options}, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func TestDefaultsAreBetaAndApplications(t *testing.T) {
 
 func TestBaseURLWithPathPrefix(t *testing.T) {
 	s := newSetup(t, happy(t), nil)
-	c, err := New(Config{Credential: s.cred, BaseURL: s.graph.srv.URL + "/graph/", HTTPClient: s.graph.srv.Client(), Now: s.clock.Now}, nil)
+	c, err := New(Config{Credential: s.cred, BaseURL: s.graph.srv.URL + "/graph/", Options: upstream.Options{HTTPClient: s.graph.srv.Client(), Now: s.clock.Now}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

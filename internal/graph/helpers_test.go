@@ -264,9 +264,11 @@ func newSetup(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, 
 		Credential: s.cred,
 		BaseURL:    s.graph.srv.URL,
 		Scope:      "https://graph.microsoft.com/.default",
-		HTTPClient: s.graph.srv.Client(),
-		Retry:      upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: s.sleeps.sleep},
-		Now:        s.clock.Now,
+		Options: upstream.Options{
+			HTTPClient: s.graph.srv.Client(),
+			Retry:      upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: s.sleeps.sleep},
+			Now:        s.clock.Now,
+		},
 	}
 	if tweak != nil {
 		tweak(&cfg)

@@ -102,7 +102,7 @@ func TestStartRetriedWhenConnectionRefused(t *testing.T) {
 	s := newSetup(t, happy(t), nil)
 	url := s.graph.srv.URL
 	s.graph.srv.Close()
-	c, err := New(Config{Credential: s.cred, BaseURL: url, Retry: upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: s.sleeps.sleep}, Now: s.clock.Now}, nil)
+	c, err := New(Config{Credential: s.cred, BaseURL: url, Options: upstream.Options{Retry: upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: s.sleeps.sleep}, Now: s.clock.Now}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestJobsFollowsNextLink(t *testing.T) {
 				writeFile(t, w, http.StatusOK, "jobs.json")
 			}, nil)
 			base = s.graph.srv.URL
-			c, err := New(Config{Credential: s.cred, BaseURL: base + tt.baseTail, HTTPClient: s.graph.srv.Client(), Now: s.clock.Now}, nil)
+			c, err := New(Config{Credential: s.cred, BaseURL: base + tt.baseTail, Options: upstream.Options{HTTPClient: s.graph.srv.Client(), Now: s.clock.Now}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,31 +11,27 @@ import (
 )
 
 // DefaultRefreshBefore is how long before its expiry a token is renewed when
-// BackendConfig.RefreshBefore is zero: the margin azidentity's own cache
+// Options.RefreshBefore is zero: the margin azidentity's own cache
 // keeps.
 const DefaultRefreshBefore = 5 * time.Minute
 
 // DefaultCallTimeout is the deadline of one backend call, its retries
-// included, when BackendConfig.Timeout is zero.
+// included, when Options.Timeout is zero.
 const DefaultCallTimeout = 30 * time.Second
 
-// BackendConfig is what both adapters take from their configuration in the
-// same way.
-type BackendConfig struct {
-	Service string   // "veeam", "graph": names the backend in errors and logs
-	BaseURL *url.URL // checked for plain http
+// Options are the settings both adapters take in the same way: each
+// adapter's Config embeds them and hands them to NewBackend.
+type Options struct {
 	// HTTPClient sends every call; nil: NewHTTPClient with system roots.
+	// Build it with NewHTTPClient to get a CA bundle, a proxy and timeouts.
 	HTTPClient *http.Client
-	// Now is the clock; nil: time.Now. It is also the retry policy's clock
-	// unless that has its own.
-	Now   func() time.Time
+	// Retry is the retry and Retry-After policy (see RetryPolicy: zero
+	// fields take defaults, but a zero RetryAfterBudget never waits). Its Now
+	// defaults to Options.Now.
 	Retry RetryPolicy
 	// RefreshBefore is how long before expiry the token is renewed; zero:
-	// DefaultRefreshBefore.
+	// DefaultRefreshBefore, and never more than half the token's lifetime.
 	RefreshBefore time.Duration
-	// Observer is told of every call and token acquisition (the gateway's
-	// metrics); nil observes nothing.
-	Observer Observer
 	// Timeout is the deadline of one call, from its first attempt to its
 	// last answer, retries, the waits between them and a token renewal
 	// included; never past the caller's own deadline. It also bounds one
@@ -44,6 +40,19 @@ type BackendConfig struct {
 	// Breaker is the backend's circuit breaker; nil: none. Build it with
 	// NewBreaker.
 	Breaker *Breaker
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// Observer is told of every call and token acquisition (the gateway's
+	// metrics); nil observes nothing.
+	Observer Observer
+}
+
+// BackendConfig is what NewBackend needs: the backend's name and address,
+// and the adapter's Options.
+type BackendConfig struct {
+	Service string   // "veeam", "graph": names the backend in errors and logs
+	BaseURL *url.URL // checked for plain http
+	Options
 }
 
 // Observer is what the adapters report for metrics. The gateway passes its

@@ -20,8 +20,8 @@ import (
 func backendFor(t *testing.T, timeout time.Duration, b *Breaker) Backend {
 	t.Helper()
 	u, _ := url.Parse("http://127.0.0.1")
-	be, err := NewBackend(BackendConfig{Service: "test", BaseURL: u, Timeout: timeout, Breaker: b,
-		Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}}, nil)
+	be, err := NewBackend(BackendConfig{Service: "test", BaseURL: u, Options: Options{Timeout: timeout, Breaker: b,
+		Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ type SendFunc func(ctx context.Context) (*http.Response, error)
 type Bearer struct {
 	Tokens *Tokens
 	Retry  RetryPolicy
-	// Timeout is the deadline of one call (see BackendConfig.Timeout); zero:
+	// Timeout is the deadline of one call (see Options.Timeout); zero:
 	// none but the caller's.
 	Timeout time.Duration
 	// Breaker is the backend's circuit breaker; nil: none.

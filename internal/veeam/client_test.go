@@ -69,7 +69,7 @@ func TestNewWarnsWhenVerificationIsSkipped(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs logBuffer
-			_, err := New(Config{BaseURL: "https://veeam.contoso.com:4443", Username: "u", Password: "p", HTTPClient: tt.client},
+			_, err := New(Config{BaseURL: "https://veeam.contoso.com:4443", Username: "u", Password: "p", Options: upstream.Options{HTTPClient: tt.client}},
 				slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)

@@ -316,12 +316,14 @@ func newHarness(t *testing.T, fake *fakeVeeam, mutate func(*Config)) *harness {
 	t.Helper()
 	h := &harness{fake: fake, clock: newClock(), sleeps: &sleeps{}, logs: &logBuffer{}}
 	cfg := Config{
-		BaseURL:    fake.srv.URL,
-		Username:   testUser,
-		Password:   testPassword,
-		HTTPClient: fake.srv.Client(),
-		Retry:      upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: h.sleeps.sleep},
-		Now:        h.clock.Now,
+		BaseURL:  fake.srv.URL,
+		Username: testUser,
+		Password: testPassword,
+		Options: upstream.Options{
+			HTTPClient: fake.srv.Client(),
+			Retry:      upstream.RetryPolicy{RetryAfterBudget: upstream.DefaultRetryAfterBudget, Sleep: h.sleeps.sleep},
+			Now:        h.clock.Now,
+		},
 	}
 	if mutate != nil {
 		mutate(&cfg)
