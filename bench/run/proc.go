@@ -44,11 +44,17 @@ func parseStatCPU(stat string) (time.Duration, error) {
 
 // peakRSS is the process's peak resident set size (VmHWM) in bytes.
 func peakRSS(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	status, err := readStatus(pid)
 	if err != nil {
 		return 0, err
 	}
-	return parseStatusKB(string(data), "VmHWM")
+	return parseStatusKB(status, "VmHWM")
+}
+
+// readStatus is /proc/<pid>/status.
+func readStatus(pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return string(data), err
 }
 
 // rssSplit is a resident set at one moment: the pages of files mapped into
@@ -60,15 +66,15 @@ func (r rssSplit) total() int64 { return r.file + r.anon }
 
 // currentRSS reads RssFile and RssAnon from /proc/<pid>/status.
 func currentRSS(pid int) (rssSplit, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	status, err := readStatus(pid)
 	if err != nil {
 		return rssSplit{}, err
 	}
-	file, err := parseStatusKB(string(data), "RssFile")
+	file, err := parseStatusKB(status, "RssFile")
 	if err != nil {
 		return rssSplit{}, err
 	}
-	anon, err := parseStatusKB(string(data), "RssAnon")
+	anon, err := parseStatusKB(status, "RssAnon")
 	return rssSplit{file: file, anon: anon}, err
 }
 
